@@ -384,4 +384,3 @@ export async function createNodePlatform(argv: readonly string[] = process.argv.
     memoryRss: () => process.memoryUsage().rss,
   };
 }
-

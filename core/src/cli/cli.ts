@@ -1,0 +1,256 @@
+import mri from 'mri';
+import { RemoteError, controlCall } from '../control/client.js';
+import { ErrorCodes, WrtkitError, messageOf } from '../errors.js';
+import { Host } from '../host/host.js';
+import { loadHostSettings } from '../host/host-config.js';
+import type { PluginStatus } from '../host/plugin-runtime.js';
+import type { Platform } from '../platform/platform.js';
+import { UciContext, runUciCommand } from '../uci/index.js';
+import { WRTKIT_VERSION } from '../version.js';
+import { formatTable } from './format.js';
+import { validateLocally } from './validate-locally.js';
+
+/** Exit codes of the wrtkit command. */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+const USAGE = `Usage: wrtkit [options] <command> [arguments]
+
+Commands:
+  run                          run the host (procd starts this)
+  status                       host version, engine, uptime, plugin counts
+  plugins [<name>]             plugins: state, failures, errors, time in hooks
+  call <object>.<method> [<json>]
+                               call a method of the host or a plugin, e.g.
+                               wrtkit call wrtkit.status '{}'
+  objects                      objects and methods you can call
+  reload                       re-read /etc/config (same as SIGHUP)
+  config validate              check /etc/config for the host and every plugin
+  uci <uci arguments>          the uci command line, on any host (see wrtkit uci)
+  version                      print the version
+
+Options:
+  --config-dir <dir>   UCI config directory (default /etc/config, env WRTKIT_CONFIG_DIR)
+  --plugin-dir <dir>   installed plugins (default from /etc/config/wrtkit)
+  --state-dir <dir>    plugin state (default from /etc/config/wrtkit)
+  --socket <path>      control socket (default from /etc/config/wrtkit, env WRTKIT_SOCKET)
+  --json               print JSON instead of tables
+  -h, --help           show this help
+
+Exit status: 0 success, 1 failure, 2 usage error, 3 host not reachable.
+`;
+
+interface Options {
+  configDir: string;
+  pluginDir: string | undefined;
+  stateDir: string | undefined;
+  socket: string | undefined;
+  json: boolean;
+}
+
+/** Runs one CLI invocation; resolves with the exit code. */
+export async function runCli(platform: Platform, argv: readonly string[]): Promise<number> {
+  const out = (text: string) => platform.stdio.writeStdout(text.endsWith('\n') ? text : `${text}\n`);
+  const err = (text: string) => platform.stdio.writeStderr(text.endsWith('\n') ? text : `${text}\n`);
+
+  // `wrtkit uci ...` hands everything after `uci` to the uci emulation untouched.
+  const uciAt = argv.indexOf('uci');
+  const head = uciAt >= 0 ? argv.slice(0, uciAt + 1) : argv;
+  const args = mri([...head], {
+    string: ['config-dir', 'plugin-dir', 'state-dir', 'socket'],
+    boolean: ['json', 'help', 'version'],
+    alias: { h: 'help' },
+  });
+  const options: Options = {
+    configDir: (args['config-dir'] as string | undefined) ?? platform.env.get('WRTKIT_CONFIG_DIR') ?? '/etc/config',
+    pluginDir: args['plugin-dir'] as string | undefined,
+    stateDir: args['state-dir'] as string | undefined,
+    socket: (args.socket as string | undefined) ?? platform.env.get('WRTKIT_SOCKET'),
+    json: args.json === true,
+  };
+  const [command, ...rest] = args._.map(String);
+  if (args.version === true || command === 'version') {
+    out(`wrtkit ${WRTKIT_VERSION} (${platform.engine})`);
+    return ExitCode.ok;
+  }
+  if (args.help === true || command === undefined || command === 'help') {
+    (command === undefined && args.help !== true ? err : out)(USAGE);
+    return command === undefined && args.help !== true ? ExitCode.usage : ExitCode.ok;
+  }
+
+  const print = (value: unknown, human: () => string) => out(options.json ? JSON.stringify(value, null, 2) : human());
+  const socketPath = () =>
+    options.socket ?? loadHostSettings(new UciContext(platform.fs, { confdir: options.configDir }), undefined).controlSocket;
+  const remote = (object: string, method: string, callArgs: Record<string, unknown> = {}) =>
+    controlCall(platform.sockets, socketPath(), object, method, callArgs);
+
+  try {
+    switch (command) {
+      case 'run':
+        return await runHost(platform, options);
+      case 'status': {
+        const status = (await remote('wrtkit', 'status')) as Record<string, unknown>;
+        print(status, () =>
+          formatTable([
+            ['version', String(status.version)],
+            ['engine', String(status.engine)],
+            ['state', String(status.state)],
+            ['uptime', `${Math.round(Number(status.uptimeMs) / 1000)} s`],
+            [
+              'plugins',
+              Object.entries(status.plugins as Record<string, number>)
+                .map(([k, v]) => `${v} ${k}`)
+                .join(', ') || 'none',
+            ],
+            ['problems', String((status.problems as unknown[]).length)],
+          ]),
+        );
+        return ExitCode.ok;
+      }
+      case 'plugins': {
+        const plugins = (await remote('wrtkit', 'plugins', rest[0] ? { name: rest[0] } : {})) as PluginStatus[];
+        print(plugins, () => pluginsTable(plugins));
+        return ExitCode.ok;
+      }
+      case 'objects': {
+        const objects = (await remote('wrtkit', 'objects')) as Array<{
+          object: string;
+          methods: Record<string, { access: string; description?: string }>;
+        }>;
+        print(objects, () =>
+          formatTable([
+            ['OBJECT.METHOD', 'ACCESS', 'DESCRIPTION'],
+            ...objects.flatMap((o) =>
+              Object.entries(o.methods).map(([m, spec]) => [`${o.object}.${m}`, spec.access, spec.description ?? '']),
+            ),
+          ]),
+        );
+        return ExitCode.ok;
+      }
+      case 'call': {
+        const target = rest[0];
+        const dot = target ? target.lastIndexOf('.') : -1;
+        if (!target || dot <= 0 || dot === target.length - 1) {
+          err('usage: wrtkit call <object>.<method> [<json arguments>]');
+          return ExitCode.usage;
+        }
+        let callArgs: unknown = {};
+        if (rest[1] !== undefined) {
+          try {
+            callArgs = JSON.parse(rest[1]);
+          } catch {
+            err(`wrtkit: arguments are not valid JSON: ${rest[1]}`);
+            return ExitCode.usage;
+          }
+          if (callArgs === null || typeof callArgs !== 'object' || Array.isArray(callArgs)) {
+            err('wrtkit: arguments must be a JSON object, e.g. \'{"name":"x"}\'');
+            return ExitCode.usage;
+          }
+        }
+        const result = await remote(target.slice(0, dot), target.slice(dot + 1), callArgs as Record<string, unknown>);
+        out(JSON.stringify(result, null, 2));
+        return ExitCode.ok;
+      }
+      case 'reload': {
+        const report = (await remote('wrtkit', 'reload')) as {
+          changed: string[];
+          started: string[];
+          stopped: string[];
+          invalid: Array<{ plugin: string; issues: Array<{ uciPath: string; message: string; rule: string }> }>;
+        };
+        print(report, () =>
+          [
+            `changed: ${report.changed.join(', ') || 'none'}`,
+            `started: ${report.started.join(', ') || 'none'}`,
+            `stopped: ${report.stopped.join(', ') || 'none'}`,
+            ...report.invalid.flatMap((i) =>
+              i.issues.map(
+                (issue) => `invalid: ${issue.uciPath}: ${issue.message} (${issue.rule}); ${i.plugin} keeps its last good config`,
+              ),
+            ),
+          ].join('\n'),
+        );
+        return report.invalid.length > 0 ? ExitCode.failed : ExitCode.ok;
+      }
+      case 'config': {
+        if (rest[0] !== 'validate') {
+          err('usage: wrtkit config validate');
+          return ExitCode.usage;
+        }
+        const results = await validateLocally(platform, options.configDir, options.pluginDir);
+        print(results, () =>
+          results
+            .map((r) =>
+              r.ok ? `ok       ${r.plugin}` : r.issues.map((i) => `invalid  ${i.uciPath}: ${i.message} (${i.rule})`).join('\n'),
+            )
+            .join('\n'),
+        );
+        return results.every((r) => r.ok) ? ExitCode.ok : ExitCode.failed;
+      }
+      case 'uci': {
+        const stdinNeeded = argv.slice(uciAt + 1).some((a) => a === 'import' || a === 'batch');
+        const result = await runUciCommand([...argv.slice(uciAt + 1)], {
+          fs: platform.fs,
+          ...(stdinNeeded ? { stdin: await platform.stdio.readStdin() } : {}),
+        });
+        if (result.stdout) platform.stdio.writeStdout(result.stdout);
+        if (result.stderr) platform.stdio.writeStderr(result.stderr);
+        return result.exitCode;
+      }
+      default:
+        err(`wrtkit: unknown command ${command}\n\n${USAGE}`);
+        return ExitCode.usage;
+    }
+  } catch (error) {
+    if (error instanceof RemoteError) {
+      err(`wrtkit: ${error.remote.message} [${error.remote.code}]`);
+      return error.remote.code === ErrorCodes.INVALID_ARGUMENT || error.remote.code === ErrorCodes.METHOD_NOT_FOUND
+        ? ExitCode.usage
+        : ExitCode.failed;
+    }
+    if (error instanceof WrtkitError && error.code === ErrorCodes.CONTROL_UNAVAILABLE) {
+      err(`wrtkit: the host is not running or not reachable (${error.message}) [${error.code}]`);
+      return ExitCode.unreachable;
+    }
+    err(`wrtkit: ${messageOf(error)}${error instanceof WrtkitError ? ` [${error.code}]` : ''}`);
+    return ExitCode.failed;
+  }
+}
+
+function pluginsTable(plugins: PluginStatus[]): string {
+  if (plugins.length === 0) return 'no plugins';
+  return formatTable([
+    ['NAME', 'VERSION', 'STATE', 'FAILURES', 'HOOK TIME', 'LAST ERROR'],
+    ...plugins.map((p) => {
+      const last = p.errors[p.errors.length - 1];
+      return [
+        p.name,
+        p.version,
+        p.state + (p.nextRetryInMs !== undefined ? ` (retry in ${Math.ceil(p.nextRetryInMs / 1000)} s)` : ''),
+        String(p.failures),
+        `${p.hookTimeMs.toFixed(1)} ms`,
+        last ? `${last.code}: ${last.message}` : p.configIssues.length > 0 ? `config: ${p.configIssues[0]?.uciPath}` : '',
+      ];
+    }),
+  ]);
+}
+
+/** `wrtkit run`: the daemon procd supervises. Exits 0 after SIGTERM. */
+async function runHost(platform: Platform, options: Options): Promise<number> {
+  const host = new Host({
+    platform,
+    configDir: options.configDir,
+    ...(options.pluginDir !== undefined ? { pluginDir: options.pluginDir } : {}),
+    ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+    ...(options.socket !== undefined ? { controlSocket: options.socket } : {}),
+    handleSignals: true,
+  });
+  try {
+    await host.start();
+  } catch (error) {
+    host.log.error(`host failed to start: ${messageOf(error)}`);
+    await host.stop({ reason: 'error' });
+    return ExitCode.failed;
+  }
+  await host.whenStopped();
+  return ExitCode.ok;
+}

@@ -1,0 +1,123 @@
+import { ErrorCodes, WrtkitError, messageOf } from '../errors.js';
+import { type ArgsOf, type ArgsSchema, formatArgsErrors, validateArgs } from '../schema/args.js';
+
+/**
+ * A method table is what a host or plugin object offers to the outside, as usteer's
+ * `UBUS_METHOD("set_config", handler, policy)` does in C: each method with its input
+ * schema, whether it only reads, and its handler. The same table drives argument
+ * validation, the control socket, ubus (later) and rpcd ACLs.
+ */
+export interface MethodSpec<TArgs = Record<string, unknown>, TResult = unknown> {
+  description?: string;
+  /** `read` methods may be allowed to less privileged callers (rpcd ACLs). */
+  access: 'read' | 'write';
+  schema: ArgsSchema;
+  handler(args: TArgs): TResult | Promise<TResult>;
+}
+
+export type MethodTable = Readonly<Record<string, MethodSpec<any, unknown>>>;
+
+/**
+ * Declares one method; the handler's argument type is inferred from the schema (given
+ * first, so TypeScript reads the schema before it types the handler).
+ *
+ *   status: method({ access: 'read', schema: { type: 'object', properties: {} } }, () => ({ ok: true }))
+ */
+export function method<const S extends ArgsSchema, R>(
+  spec: { description?: string; access?: 'read' | 'write'; schema: S },
+  handler: (args: ArgsOf<S>) => R | Promise<R>,
+): MethodSpec<ArgsOf<S>, R> {
+  const out: MethodSpec<ArgsOf<S>, R> = { access: spec.access ?? 'write', schema: spec.schema, handler };
+  if (spec.description !== undefined) out.description = spec.description;
+  return out;
+}
+
+export interface MethodObject {
+  name: string;
+  /** The plugin serving it, or undefined for the host's own object. */
+  plugin: string | undefined;
+  table: MethodTable;
+}
+
+export interface MethodDescription {
+  object: string;
+  plugin?: string;
+  methods: Record<string, { access: 'read' | 'write'; description?: string; schema: ArgsSchema }>;
+}
+
+/** Objects by name; the control socket (and later ubus) dispatch through it. */
+export class MethodRegistry {
+  private readonly objects = new Map<string, MethodObject>();
+
+  constructor(private readonly isPluginAvailable: (plugin: string) => boolean = () => true) {}
+
+  register(name: string, table: MethodTable, plugin?: string): void {
+    if (!/^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/.test(name)) {
+      throw new WrtkitError(ErrorCodes.INVALID_ARGUMENT, `object name "${name}" is not valid (letters, digits, _ - and dots)`, {
+        ...(plugin ? { plugin } : {}),
+      });
+    }
+    const existing = this.objects.get(name);
+    if (existing && existing.plugin !== plugin) {
+      throw new WrtkitError(ErrorCodes.INVALID_ARGUMENT, `object ${name} is already served by ${existing.plugin ?? 'the host'}`, {
+        ...(plugin ? { plugin } : {}),
+      });
+    }
+    this.objects.set(name, { name, plugin, table });
+  }
+
+  unregisterPlugin(plugin: string): void {
+    for (const [name, object] of this.objects) if (object.plugin === plugin) this.objects.delete(name);
+  }
+
+  get(name: string): MethodObject | undefined {
+    return this.objects.get(name);
+  }
+
+  describe(): MethodDescription[] {
+    return [...this.objects.values()].map((o) => {
+      const methods: MethodDescription['methods'] = {};
+      for (const [name, spec] of Object.entries(o.table)) {
+        methods[name] = {
+          access: spec.access,
+          schema: spec.schema,
+          ...(spec.description ? { description: spec.description } : {}),
+        };
+      }
+      return { object: o.name, ...(o.plugin ? { plugin: o.plugin } : {}), methods };
+    });
+  }
+
+  /** Validates and runs a call; every failure is a WrtkitError with a stable code. */
+  async invoke(objectName: string, methodName: string, args: unknown): Promise<unknown> {
+    const object = this.objects.get(objectName);
+    if (!object)
+      throw new WrtkitError(ErrorCodes.METHOD_NOT_FOUND, `no object ${objectName}`, { details: { object: objectName } });
+    const spec = Object.prototype.hasOwnProperty.call(object.table, methodName) ? object.table[methodName] : undefined;
+    if (!spec) {
+      throw new WrtkitError(ErrorCodes.METHOD_NOT_FOUND, `object ${objectName} has no method ${methodName}`, {
+        details: { object: objectName, method: methodName, methods: Object.keys(object.table) },
+      });
+    }
+    if (object.plugin !== undefined && !this.isPluginAvailable(object.plugin)) {
+      throw new WrtkitError(ErrorCodes.PLUGIN_DISABLED, `plugin ${object.plugin} is not running`, { plugin: object.plugin });
+    }
+    const input = args === undefined || args === null ? {} : args;
+    const errors = validateArgs(spec.schema, input);
+    if (errors.length > 0) {
+      throw new WrtkitError(ErrorCodes.INVALID_ARGUMENT, `${objectName}.${methodName}: ${formatArgsErrors(errors)}`, {
+        ...(object.plugin ? { plugin: object.plugin } : {}),
+        details: { errors },
+      });
+    }
+    try {
+      return await spec.handler(input as Record<string, unknown>);
+    } catch (error) {
+      if (error instanceof WrtkitError) throw error;
+      throw new WrtkitError(ErrorCodes.METHOD_FAILED, `${objectName}.${methodName} failed: ${messageOf(error)}`, {
+        ...(object.plugin ? { plugin: object.plugin } : {}),
+        cause: error,
+      });
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import semverValid from 'semver/functions/valid.js';
+import validRange from 'semver/ranges/valid.js';
+import { ErrorCodes, WrtkitError } from '../errors.js';
+import { type ArgsSchema, formatArgsErrors, validateArgs } from '../schema/args.js';
+
+/**
+ * The manifest installed beside each plugin bundle (`<plugin dir>/<name>/manifest.json`).
+ * It is the `wrtkit` field of the plugin's package.json plus name and version, written
+ * by the build; the host reads it before loading any code, so a broken or incompatible
+ * plugin is refused without running it.
+ */
+export interface PluginManifest {
+  name: string;
+  version: string;
+  apiVersion: string;
+  description?: string;
+  /** Bundle file, relative to the manifest (default index.js). */
+  entry?: string;
+  dependencies?: Record<string, string>;
+  permissions?: PluginPermissions;
+  /** OpenWrt packaging: package dependencies such as "+nftables". */
+  openwrt?: { depends?: string[]; section?: string; title?: string };
+  /** Native parts shipped with the plugin (C programs, eBPF objects, nft files). */
+  native?: string[];
+}
+
+export interface PluginPermissions {
+  /** UCI packages the plugin composes (writes). Every package may be read. */
+  uci?: string[];
+  /** Programs the plugin may run, by name (on PATH) or absolute path. */
+  exec?: string[];
+  /** ubus objects/methods the plugin calls (`object.method`, `object.*`). */
+  ubus?: string[];
+}
+
+export const PLUGIN_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+
+export const manifestSchema: ArgsSchema = {
+  type: 'object',
+  required: ['name', 'version', 'apiVersion'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: PLUGIN_NAME_PATTERN },
+    version: { type: 'string', minLength: 1 },
+    apiVersion: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    entry: { type: 'string', pattern: '^[^/][^\\0]*\\.m?js$' },
+    dependencies: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+    permissions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { uci: stringList, exec: stringList, ubus: stringList },
+    },
+    openwrt: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { depends: stringList, section: { type: 'string' }, title: { type: 'string' } },
+    },
+    native: stringList,
+  },
+};
+
+/** Checks a parsed manifest; throws WRTKIT_ERR_MANIFEST_INVALID naming every problem. */
+export function checkManifest(value: unknown, where: string): PluginManifest {
+  const errors = validateArgs(manifestSchema, value);
+  const manifest = value as PluginManifest;
+  if (errors.length === 0) {
+    if (!semverValid(manifest.version)) errors.push({ path: '/version', rule: 'semver', message: 'must be a semver version' });
+    if (!validRange(manifest.apiVersion)) errors.push({ path: '/apiVersion', rule: 'semver', message: 'must be a semver range' });
+    for (const [dep, range] of Object.entries(manifest.dependencies ?? {})) {
+      if (!new RegExp(PLUGIN_NAME_PATTERN).test(dep))
+        errors.push({ path: `/dependencies/${dep}`, rule: 'pattern', message: 'is not a plugin name' });
+      if (!validRange(range)) errors.push({ path: `/dependencies/${dep}`, rule: 'semver', message: 'must be a semver range' });
+    }
+  }
+  if (errors.length > 0) {
+    const name = typeof (value as { name?: unknown })?.name === 'string' ? (value as { name: string }).name : undefined;
+    throw new WrtkitError(ErrorCodes.MANIFEST_INVALID, `invalid plugin manifest ${where}: ${formatArgsErrors(errors)}`, {
+      ...(name ? { plugin: name } : {}),
+      details: { errors, where },
+    });
+  }
+  return manifest;
+}

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle, repoRoot } from '../../../scripts/rollup-plugins.js';
+import { decodeWaitStatus, elfIsMips } from '../../src/platform/qjs/index.js';
+import { platformCheckNames, type CheckResult } from './conformance.js';
+
+/** The qjs the tests run: $WRTKIT_QJS, else the one scripts/fetch-qjs.sh provides. */
+export function qjsPath(): string {
+  const qjs = process.env.WRTKIT_QJS ?? path.join(repoRoot, '.cache/qjs/bin/qjs');
+  if (!fs.existsSync(qjs)) {
+    // Never skip: CI must run these on the real engine.
+    throw new Error(`qjs not found at ${qjs}: run \`bash scripts/fetch-qjs.sh\` (or set WRTKIT_QJS)`);
+  }
+  return qjs;
+}
+
+function run(argv: string[], input: string, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+describe('qjs platform helpers', () => {
+  const header = (data: number, machine: [number, number]): Uint8Array => {
+    const h = new Uint8Array(20);
+    h.set([0x7f, 0x45, 0x4c, 0x46, 1, data]);
+    h.set(machine, 18);
+    return h;
+  };
+
+  it('detects MIPS from the ELF header in either byte order', () => {
+    expect(elfIsMips(header(1, [8, 0]))).toBe(true); // mipsel
+    expect(elfIsMips(header(2, [0, 8]))).toBe(true); // mips (big endian)
+    expect(elfIsMips(header(1, [62, 0]))).toBe(false); // x86_64
+    expect(elfIsMips(header(2, [0, 20]))).toBe(false); // powerpc
+    expect(elfIsMips(header(1, [183, 0]))).toBe(false); // aarch64
+    expect(elfIsMips(new Uint8Array(8))).toBe(false);
+  });
+
+  it('decodes wait statuses', () => {
+    expect(decodeWaitStatus(0)).toEqual({ exitCode: 0, signal: null });
+    expect(decodeWaitStatus(3 << 8)).toEqual({ exitCode: 3, signal: null });
+    expect(decodeWaitStatus(15)).toEqual({ exitCode: null, signal: 15 });
+    expect(decodeWaitStatus(9 | 0x80)).toEqual({ exitCode: null, signal: 9 }); // core dumped
+  });
+});
+
+/** Bundles qjs-entry.ts, runs it on qjs in a fresh temp dir, returns its results. */
+async function runOnQjs(minify: boolean, tmpDirs: string[]): Promise<CheckResult[]> {
+  const qjs = qjsPath();
+  const out = path.join(repoRoot, `.cache/test-bundles/platform-conformance${minify ? '.min' : ''}.mjs`);
+  await bundle(path.join(repoRoot, 'core/test/platform/qjs-entry.ts'), out, { minify });
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wrtkit-conformance-qjs-'));
+  tmpDirs.push(tmpDir);
+  const r = await run([qjs, out, tmpDir], 'stdin-probe ü\n', 60_000);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  let parsed: { engine?: string; results?: CheckResult[] };
+  try {
+    parsed = JSON.parse(line) as typeof parsed;
+  } catch {
+    throw new Error(`qjs printed no result (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+  const results = parsed.results ?? [];
+  if (parsed.engine !== 'qjs') throw new Error(`engine ${parsed.engine}`);
+  if (r.code !== (results.every((x) => x.ok) ? 0 : 1)) throw new Error(`exit ${r.code}; stderr:\n${r.stderr}`);
+  return results;
+}
+
+describe('Platform conformance on QuickJS (qjs)', () => {
+  const tmpDirs: string[] = [];
+  let results: CheckResult[] = [];
+  let minified: CheckResult[] = [];
+  let setupError: Error | undefined;
+
+  beforeAll(async () => {
+    try {
+      // The release bundles are minified: run both forms (in parallel, mostly waiting).
+      [results, minified] = await Promise.all([runOnQjs(false, tmpDirs), runOnQjs(true, tmpDirs)]);
+    } catch (e) {
+      setupError = e as Error;
+    }
+  }, 120_000);
+
+  afterAll(() => {
+    for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('bundles and runs the suite on qjs', () => {
+    if (setupError) throw setupError;
+    expect(results.length).toBeGreaterThan(platformCheckNames().length);
+  });
+
+  it('passes the qjs-only checks (detection, stdin, decorators, tsyringe, tapable)', () => {
+    if (setupError) throw setupError;
+    const extra = results.filter((r) => r.name.startsWith('qjs: '));
+    expect(extra.length).toBeGreaterThanOrEqual(5);
+    expect(extra.filter((r) => !r.ok)).toEqual([]);
+  });
+
+  it('passes every check from a minified bundle too', () => {
+    if (setupError) throw setupError;
+    expect(minified.length).toBe(results.length);
+    expect(minified.filter((r) => !r.ok)).toEqual([]);
+  });
+
+  it.each(platformCheckNames())('%s', (name) => {
+    if (setupError) throw setupError;
+    const result = results.find((r) => r.name === name);
+    expect(result, `check "${name}" did not run`).toBeDefined();
+    expect(result?.ok, result?.error).toBe(true);
+  });
+});

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Builds the host bundle and the plugin bundles, and prints a size report.
+//
+//   node scripts/build.mjs [--out build] [--no-minify] [plugin-dir ...]
+//
+// Output:
+//   <out>/wrtkit.js                the host + CLI, one ESM file for qjs and Node
+//   <out>/plugins/<name>/index.js  each plugin's bundle (shared modules come from the host)
+//   <out>/plugins/<name>/manifest.json
+// Plugin dirs default to examples/plugins/* and plugins/* (workspaces with a "wrtkit" field).
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { rollup } from 'rollup';
+import { isExternal, outputOptions, repoRoot, wrtkitPlugins } from './rollup-plugins.js';
+import { runtimeBridge } from './runtime-bridge.js';
+
+const argv = process.argv.slice(2);
+const outIndex = argv.indexOf('--out');
+const out = path.resolve(outIndex >= 0 ? argv[outIndex + 1] : path.join(repoRoot, 'build'));
+const minify = !argv.includes('--no-minify');
+const quiet = argv.includes('--quiet');
+let pluginDirs = argv.filter((a, i) => !a.startsWith('--') && i !== outIndex + 1);
+if (pluginDirs.length === 0) {
+  pluginDirs = ['examples/plugins', 'plugins']
+    .map((d) => path.join(repoRoot, d))
+    .filter((d) => fs.existsSync(d))
+    .flatMap((d) => fs.readdirSync(d).map((n) => path.join(d, n)))
+    .filter((d) => fs.existsSync(path.join(d, 'package.json')));
+}
+
+async function bundleTo(input, file, extraPlugins = []) {
+  const build = await rollup({
+    input,
+    external: isExternal,
+    plugins: [...extraPlugins, ...wrtkitPlugins({ minify })],
+    onwarn(warning) {
+      if (warning.code === 'UNRESOLVED_IMPORT') throw new Error(`${input}: ${warning.message}`);
+      if (warning.code === 'CIRCULAR_DEPENDENCY' || warning.code === 'THIS_IS_UNDEFINED') return;
+      if (!quiet) console.warn(`warning: ${warning.message}`);
+    },
+  });
+  try {
+    await build.write({ ...outputOptions, file });
+  } finally {
+    await build.close();
+  }
+  const bytes = fs.readFileSync(file);
+  return { file, size: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
+}
+
+/** The manifest the host reads before loading code: the package's "wrtkit" field + name/version. */
+function manifestFor(pkg) {
+  const { name, ...rest } = pkg.wrtkit;
+  return {
+    name: name ?? pkg.name.replace(/^@[^/]+\//, ''),
+    version: pkg.version,
+    ...(pkg.description && !rest.description ? { description: pkg.description } : {}),
+    ...rest,
+    entry: 'index.js',
+  };
+}
+
+const report = [];
+fs.mkdirSync(out, { recursive: true });
+report.push(['wrtkit (host + CLI)', await bundleTo(path.join(repoRoot, 'core/src/main.ts'), path.join(out, 'wrtkit.js'))]);
+for (const dir of pluginDirs) {
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  if (!pkg.wrtkit) continue;
+  const manifest = manifestFor(pkg);
+  const target = path.join(out, 'plugins', manifest.name);
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.mkdirSync(target, { recursive: true });
+  const result = await bundleTo(path.join(dir, 'src/index.ts'), path.join(target, 'index.js'), [runtimeBridge()]);
+  fs.writeFileSync(path.join(target, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  report.push([`plugin ${manifest.name}`, result]);
+}
+if (!quiet) {
+  const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(`bundles in ${path.relative(process.cwd(), out) || '.'} (${minify ? 'minified' : 'not minified'}):`);
+  for (const [name, r] of report) console.log(`  ${name.padEnd(28)} ${kb(r.size).padStart(10)}  gzip ${kb(r.gzip).padStart(9)}`);
+}
