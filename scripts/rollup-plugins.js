@@ -6,11 +6,10 @@
 //  - `node:*` and qjs's `std`/`os` stay external and stay dynamic imports: each
 //    Platform imports its engine's built-ins lazily, so one bundle serves both engines;
 //  - Node's `util` is replaced by a shim (tapable needs only util.deprecate);
-//  - CommonJS-only packages (tapable, ajv, semver, reflect-metadata) are converted to
-//    ESM by esbuild, one package at a time (@rollup/plugin-commonjs is not installed).
+//  - CommonJS-only packages (tapable, semver, reflect-metadata) go through
+//    @rollup/plugin-commonjs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { rollup } from 'rollup';
 import esbuild from 'rollup-plugin-esbuild';
@@ -18,7 +17,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import json from '@rollup/plugin-json';
 import alias from '@rollup/plugin-alias';
 import terser from '@rollup/plugin-terser';
-import { build as esbuildBuild } from 'esbuild';
+import commonjs from '@rollup/plugin-commonjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -45,87 +44,6 @@ export function isExternal(id) {
  * script and reject its top-level await: the banner makes every bundle a module.
  */
 export const outputOptions = { format: 'es', inlineDynamicImports: true, banner: 'export {};' };
-
-const CJS_PREFIX = '\0wrtkit-cjs:';
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-/**
- * Converts CommonJS packages to ESM with esbuild. A bare import that resolves to a
- * CommonJS file inside node_modules becomes a virtual module: esbuild bundles that
- * file with its own requires and re-exports module.exports as the default export and
- * its keys as named exports (the names are read by loading the module in Node at build
- * time, as Node's own ESM/CJS interop would expose them).
- */
-function commonjsPackages() {
-  const cjsCache = new Map();
-  function isCommonJs(file, code, parse) {
-    if (cjsCache.has(file)) return cjsCache.get(file);
-    let cjs = false;
-    if (/\.cjs$/.test(file)) cjs = true;
-    else if (/\.js$/.test(file) && !packageIsModule(file)) {
-      try {
-        const ast = parse(code);
-        const esm = ast.body.some((n) => /^(Import|Export)/.test(n.type));
-        cjs = !esm && /\b(require\s*\(|module\.exports|exports\.)/.test(code);
-      } catch {
-        cjs = true; // not parseable as a module (e.g. `with`, octal): treat as script
-      }
-    }
-    cjsCache.set(file, cjs);
-    return cjs;
-  }
-  return {
-    name: 'wrtkit-commonjs-packages',
-    async resolveId(source, importer, options) {
-      if (source.startsWith('\0') || source.startsWith('.') || path.isAbsolute(source) || isExternal(source)) return null;
-      if (importer?.startsWith(CJS_PREFIX)) return null;
-      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
-      if (!resolved || resolved.external || !resolved.id.includes(`${path.sep}node_modules${path.sep}`)) return null;
-      const code = fs.readFileSync(resolved.id, 'utf8');
-      if (!isCommonJs(resolved.id, code, (c) => this.parse(c))) return null;
-      return { id: CJS_PREFIX + resolved.id, moduleSideEffects: true };
-    },
-    async load(id) {
-      if (!id.startsWith(CJS_PREFIX)) return null;
-      const file = id.slice(CJS_PREFIX.length);
-      let names = [];
-      try {
-        const exported = createRequire(file)(file);
-        if (exported && (typeof exported === 'object' || typeof exported === 'function')) {
-          names = Object.keys(exported).filter((k) => k !== 'default' && k !== '__esModule' && IDENTIFIER.test(k));
-        }
-      } catch {
-        // not loadable in Node (browser-only globals, ...): default export only
-      }
-      const lines = [`const m = require(${JSON.stringify(file)});`, 'export default m;'];
-      names.forEach((name, i) => lines.push(`const e${i} = m[${JSON.stringify(name)}];`, `export { e${i} as ${name} };`));
-      const result = await esbuildBuild({
-        stdin: { contents: lines.join('\n'), resolveDir: path.dirname(file), sourcefile: `${file}?esm`, loader: 'js' },
-        bundle: true,
-        write: false,
-        format: 'esm',
-        platform: 'neutral',
-        mainFields: ['module', 'main'],
-        target: 'es2022',
-        logLevel: 'silent',
-        plugins: [
-          {
-            name: 'wrtkit-aliases',
-            setup(build) {
-              build.onResolve({ filter: /^(node:)?[\w./-]+$/ }, (args) => {
-                const bare = args.path.replace(/^node:/, '');
-                return Object.hasOwn(aliases, bare) ? { path: aliases[bare] } : undefined;
-              });
-            },
-          },
-        ],
-      });
-      const out = result.outputFiles[0];
-      if (!out) throw new Error(`esbuild produced nothing for ${file}`);
-      return { code: out.text, map: null };
-    },
-  };
-}
 
 /**
  * With inlineDynamicImports, rollup evaluates a module that is only imported
@@ -164,42 +82,12 @@ function orderInlinedDynamicImports() {
   };
 }
 
-const moduleTypeCache = new Map();
-/** True when the nearest package.json says "type": "module". */
-function packageIsModule(file) {
-  let dir = path.dirname(file);
-  const seen = [];
-  let result = false;
-  for (;;) {
-    if (moduleTypeCache.has(dir)) {
-      result = moduleTypeCache.get(dir);
-      break;
-    }
-    seen.push(dir);
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      try {
-        result = JSON.parse(fs.readFileSync(pkg, 'utf8')).type === 'module';
-      } catch {
-        result = false;
-      }
-      break;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  for (const d of seen) moduleTypeCache.set(d, result);
-  return result;
-}
-
 /** The plugin list for every wrtkit bundle. */
 export function wrtkitPlugins({ minify = false, sourceMap = false } = {}) {
   return [
     alias({
       entries: Object.entries(aliases).map(([find, replacement]) => ({ find: new RegExp(`^(node:)?${find}$`), replacement })),
     }),
-    commonjsPackages(),
     nodeResolve({
       // ESM entries first; the `browser` field is never used (our engines are not browsers).
       mainFields: ['module', 'main'],
@@ -209,6 +97,7 @@ export function wrtkitPlugins({ minify = false, sourceMap = false } = {}) {
       extensions: ['.ts', '.mjs', '.js', '.json'],
     }),
     json(),
+    commonjs({ include: /node_modules/, requireReturnsDefault: 'auto' }),
     esbuild({
       target: 'es2022',
       // experimentalDecorators and useDefineForClassFields come from the tsconfig.json

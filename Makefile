@@ -1,0 +1,53 @@
+# The two commands the README starts with:
+#   make demo   build the host and plugins and run them on a virtual router
+#   make test   everything: types, lint, unit tests, the QuickJS suite, integration tests
+# Both install what is missing first (Debian packages, npm ci, a real qjs).
+
+SHELL := /bin/bash
+NODE ?= node
+QJS ?= .cache/qjs/bin/qjs
+
+.PHONY: all deps build check typecheck lint generated test test-unit demo bench clean help
+
+all: build
+
+help:
+	@echo "make demo    build and run the host with the example plugins (status, a config change, an isolated failure)"
+	@echo "make test    typecheck, lint, generated-code check, unit + QuickJS + integration tests"
+	@echo "make bench   boot time, hook overhead, RSS and bundle size on node and qjs"
+	@echo "make build   bundles into build/ (host: build/wrtkit.js, plugins: build/plugins/<name>)"
+	@echo "make clean   remove build output and caches (keeps node_modules)"
+
+deps:
+	@bash scripts/setup.sh
+
+build: deps
+	@$(NODE) scripts/build.mjs
+
+typecheck: deps
+	@npx tsc -p tsconfig.json
+
+lint: deps
+	@npx eslint --max-warnings 0 .
+
+# Generated config types/validators must match their schemas.
+generated: deps
+	@$(NODE) core/scripts/gen-config.mjs core/schema/wrtkit.schema.json core/src/generated --type HostConfig --check
+	@for d in examples/plugins/*/ plugins/*/; do \
+	  [ -f "$$d/schema.json" ] || continue; \
+	  $(NODE) core/scripts/gen-config.mjs "$$d/schema.json" "$$d/src/generated" --check || exit 1; \
+	done
+
+check: typecheck lint generated
+
+test: deps check build
+	@npx vitest run
+
+demo: build
+	@bash scripts/demo.sh
+
+bench: build
+	@$(NODE) bench/run.mjs
+
+clean:
+	rm -rf build .cache/test-bundles .cache/e2e
