@@ -44,7 +44,7 @@ test: deps check build
 	@npx vitest run
 
 demo: build
-	@bash scripts/demo.sh
+	@$(NODE) scripts/demo.mjs
 
 bench: build
 	@$(NODE) bench/run.mjs

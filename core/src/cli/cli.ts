@@ -216,21 +216,27 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
   }
 }
 
+/** What is wrong with a plugin now (its error history is in `--json`). */
+function currentProblem(p: PluginStatus): string {
+  const last = p.errors[p.errors.length - 1];
+  const issue = p.configIssues[0];
+  if (p.state === 'running') return issue ? `config ${issue.uciPath}: ${issue.message} (running on last good config)` : '';
+  if (p.state === 'config-invalid' && issue) return `config ${issue.uciPath}: ${issue.message} (${issue.rule})`;
+  return last ? `${last.code}: ${last.message}` : '';
+}
+
 function pluginsTable(plugins: PluginStatus[]): string {
   if (plugins.length === 0) return 'no plugins';
   return formatTable([
-    ['NAME', 'VERSION', 'STATE', 'FAILURES', 'HOOK TIME', 'LAST ERROR'],
-    ...plugins.map((p) => {
-      const last = p.errors[p.errors.length - 1];
-      return [
-        p.name,
-        p.version,
-        p.state + (p.nextRetryInMs !== undefined ? ` (retry in ${Math.ceil(p.nextRetryInMs / 1000)} s)` : ''),
-        String(p.failures),
-        `${p.hookTimeMs.toFixed(1)} ms`,
-        last ? `${last.code}: ${last.message}` : p.configIssues.length > 0 ? `config: ${p.configIssues[0]?.uciPath}` : '',
-      ];
-    }),
+    ['NAME', 'VERSION', 'STATE', 'FAILURES', 'HOOK TIME', 'PROBLEM'],
+    ...plugins.map((p) => [
+      p.name,
+      p.version,
+      p.state + (p.nextRetryInMs !== undefined ? ` (retry in ${Math.ceil(p.nextRetryInMs / 1000)} s)` : ''),
+      String(p.failures),
+      `${p.hookTimeMs.toFixed(1)} ms`,
+      currentProblem(p),
+    ]),
   ]);
 }
 

@@ -10,97 +10,102 @@ import { container, inject, injectable } from 'tsyringe';
 import { loadPlatform } from '../../src/platform/detect.js';
 import { runPlatformConformance, type CheckResult } from './conformance.js';
 
-const platform = await loadPlatform();
-const [tmpDir] = platform.args;
+// An async main, not top-level await: see core/src/main.ts for the QuickJS job-queue stall.
+async function main(): Promise<void> {
+  const platform = await loadPlatform();
+  const [tmpDir] = platform.args;
 
-const extra: Array<[string, () => Promise<void> | void]> = [
-  [
-    'qjs: loadPlatform() picks the qjs platform',
-    () => {
-      if (platform.engine !== 'qjs') throw new Error(`engine ${platform.engine}`);
-      if (platform.sockets !== undefined) throw new Error('sockets should be undefined without core/native');
-    },
-  ],
-  [
-    'qjs: stdio.readStdin reads piped input',
-    async () => {
-      const text = await platform.stdio.readStdin();
-      if (text !== 'stdin-probe ü\n') throw new Error(`read ${JSON.stringify(text)}`);
-    },
-  ],
-  [
-    'qjs: legacy decorators survive the bundle',
-    () => {
-      const seen: string[] = [];
-      const targets: unknown[] = [];
-      // Compared by identity, not by name: minified bundles rename classes.
-      const tag =
-        (label: string) =>
-        (target: unknown): void => {
-          targets.push(target);
-          seen.push(`class:${label}`);
-        };
-      const param =
-        (token: string) =>
-        (_target: object, _key: string | symbol | undefined, index: number): void => {
-          seen.push(`${index}:${token}`);
-        };
-      @tag('svc')
-      class Service {
-        constructor(
-          @param('A') readonly a: unknown,
-          @param('B') readonly b: unknown,
-        ) {}
-      }
-      if (seen.sort().join(',') !== '0:A,1:B,class:svc' || targets[0] !== Service) {
-        throw new Error(`decorators saw ${seen.join(',')}`);
-      }
-    },
-  ],
-  [
-    'qjs: tsyringe with reflect-metadata and @inject',
-    () => {
-      const TOKEN = Symbol('greeting');
-      @injectable()
-      class Greeter {
-        constructor(@inject(TOKEN) readonly greeting: string) {}
-      }
-      const child = container.createChildContainer();
-      child.register(TOKEN, { useValue: 'hello' });
-      const g = child.resolve(Greeter);
-      if (g.greeting !== 'hello') throw new Error(`resolved ${g.greeting}`);
-    },
-  ],
-  [
-    'qjs: tapable hooks with the util shim',
-    async () => {
-      const hook = new SyncHook<[string]>(['name']);
-      const calls: string[] = [];
-      hook.tap('a', (n) => calls.push(`a:${n}`));
-      hook.tap({ name: 'b', stage: -100 }, (n) => calls.push(`b:${n}`));
-      hook.call('x');
-      const wf = new AsyncSeriesWaterfallHook<[number]>(['n']);
-      wf.tapPromise('double', async (n) => n * 2);
-      wf.tap('inc', (n) => n + 1);
-      const out = await wf.promise(5);
-      if (calls.join(',') !== 'b:x,a:x' || out !== 11) throw new Error(`calls ${calls.join(',')} out ${out}`);
-    },
-  ],
-];
+  const extra: Array<[string, () => Promise<void> | void]> = [
+    [
+      'qjs: loadPlatform() picks the qjs platform',
+      () => {
+        if (platform.engine !== 'qjs') throw new Error(`engine ${platform.engine}`);
+        if (platform.sockets !== undefined) throw new Error('sockets should be undefined without core/native');
+      },
+    ],
+    [
+      'qjs: stdio.readStdin reads piped input',
+      async () => {
+        const text = await platform.stdio.readStdin();
+        if (text !== 'stdin-probe ü\n') throw new Error(`read ${JSON.stringify(text)}`);
+      },
+    ],
+    [
+      'qjs: legacy decorators survive the bundle',
+      () => {
+        const seen: string[] = [];
+        const targets: unknown[] = [];
+        // Compared by identity, not by name: minified bundles rename classes.
+        const tag =
+          (label: string) =>
+          (target: unknown): void => {
+            targets.push(target);
+            seen.push(`class:${label}`);
+          };
+        const param =
+          (token: string) =>
+          (_target: object, _key: string | symbol | undefined, index: number): void => {
+            seen.push(`${index}:${token}`);
+          };
+        @tag('svc')
+        class Service {
+          constructor(
+            @param('A') readonly a: unknown,
+            @param('B') readonly b: unknown,
+          ) {}
+        }
+        if (seen.sort().join(',') !== '0:A,1:B,class:svc' || targets[0] !== Service) {
+          throw new Error(`decorators saw ${seen.join(',')}`);
+        }
+      },
+    ],
+    [
+      'qjs: tsyringe with reflect-metadata and @inject',
+      () => {
+        const TOKEN = Symbol('greeting');
+        @injectable()
+        class Greeter {
+          constructor(@inject(TOKEN) readonly greeting: string) {}
+        }
+        const child = container.createChildContainer();
+        child.register(TOKEN, { useValue: 'hello' });
+        const g = child.resolve(Greeter);
+        if (g.greeting !== 'hello') throw new Error(`resolved ${g.greeting}`);
+      },
+    ],
+    [
+      'qjs: tapable hooks with the util shim',
+      async () => {
+        const hook = new SyncHook<[string]>(['name']);
+        const calls: string[] = [];
+        hook.tap('a', (n) => calls.push(`a:${n}`));
+        hook.tap({ name: 'b', stage: -100 }, (n) => calls.push(`b:${n}`));
+        hook.call('x');
+        const wf = new AsyncSeriesWaterfallHook<[number]>(['n']);
+        wf.tapPromise('double', async (n) => n * 2);
+        wf.tap('inc', (n) => n + 1);
+        const out = await wf.promise(5);
+        if (calls.join(',') !== 'b:x,a:x' || out !== 11) throw new Error(`calls ${calls.join(',')} out ${out}`);
+      },
+    ],
+  ];
 
-const results: CheckResult[] = [];
-for (const [name, fn] of extra) {
-  try {
-    await fn();
-    results.push({ name, ok: true });
-  } catch (e) {
-    results.push({ name, ok: false, error: e instanceof Error ? e.message : String(e) });
+  const results: CheckResult[] = [];
+  for (const [name, fn] of extra) {
+    try {
+      await fn();
+      results.push({ name, ok: true });
+    } catch (e) {
+      results.push({ name, ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
   }
+  if (!tmpDir) {
+    results.push({ name: 'qjs: arguments', ok: false, error: 'usage: qjs <bundle> <tmpdir>' });
+  } else {
+    results.push(...(await runPlatformConformance(platform, tmpDir)));
+  }
+  platform.stdio.writeStdout(`${JSON.stringify({ engine: platform.engine, results })}\n`);
+  platform.exit(results.every((r) => r.ok) ? 0 : 1);
 }
-if (!tmpDir) {
-  results.push({ name: 'qjs: arguments', ok: false, error: 'usage: qjs <bundle> <tmpdir>' });
-} else {
-  results.push(...(await runPlatformConformance(platform, tmpDir)));
-}
-platform.stdio.writeStdout(`${JSON.stringify({ engine: platform.engine, results })}\n`);
-platform.exit(results.every((r) => r.ok) ? 0 : 1);
+
+void main();

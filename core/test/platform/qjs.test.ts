@@ -6,16 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle, repoRoot } from '../../../scripts/rollup-plugins.js';
 import { decodeWaitStatus, elfIsMips } from '../../src/platform/qjs/index.js';
 import { platformCheckNames, type CheckResult } from './conformance.js';
-
-/** The qjs the tests run: $WRTKIT_QJS, else the one scripts/fetch-qjs.sh provides. */
-export function qjsPath(): string {
-  const qjs = process.env.WRTKIT_QJS ?? path.join(repoRoot, '.cache/qjs/bin/qjs');
-  if (!fs.existsSync(qjs)) {
-    // Never skip: CI must run these on the real engine.
-    throw new Error(`qjs not found at ${qjs}: run \`bash scripts/fetch-qjs.sh\` (or set WRTKIT_QJS)`);
-  }
-  return qjs;
-}
+import { qjsPath } from '../helpers/engines.js';
 
 function run(argv: string[], input: string, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
