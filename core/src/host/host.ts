@@ -155,6 +155,7 @@ export class Host {
 
     for (const plugin of order) if (plugin.definition.offers) this.offers.register(plugin.definition.offers);
     for (const plugin of order) {
+      if (this.stopping) return; // SIGTERM during boot: stop() takes it from here
       if (this.settings.disable.includes(plugin.name)) {
         plugin.state = 'disabled';
         this.log.info('plugin disabled by config', { plugin: plugin.name });
@@ -163,6 +164,7 @@ export class Host {
       await this.startWithConfig(plugin);
     }
 
+    if (this.stopping) return;
     this.bootInfo = { engine: this.platform.engine, version: WRTKIT_VERSION, plugins: order.map((p) => p.name) };
     await this.hooks.boot.promise(this.bootInfo);
     this.booted = true;
