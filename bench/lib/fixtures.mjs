@@ -70,6 +70,7 @@ export const pluginName = (i) => `bench-p${String(i + 1).padStart(3, '0')}`;
  */
 function installCopies(bundleFile, dir, count) {
   fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true }); // N = 0 is an empty plugin dir, not a missing one
   const code = fs.readFileSync(bundleFile, 'utf8');
   for (let i = 0; i < count; i++) {
     const name = pluginName(i);
@@ -82,7 +83,7 @@ function installCopies(bundleFile, dir, count) {
 }
 
 /**
- * The baselines. `idle.mjs` is the bare engine as the boot benchmark sees it: an ES
+ * The baselines. `idle-<engine>.mjs` is the bare engine as the boot benchmark sees it: an ES
  * module that does nothing but print the same kind of marker the host prints when it is
  * ready, then idles until SIGTERM, so its start time and its RSS are measured exactly
  * like the host's. `empty.mjs` is a truly empty module (timed until the engine exits).
@@ -92,7 +93,8 @@ function writeBaselines(dir) {
   const files = {
     'empty.mjs': 'export {};\n',
     'idle-node.mjs': "process.stderr.write('ready\\n');\nsetInterval(() => {}, 1 << 30);\n",
-    'idle-qjs.mjs': "import * as std from 'std';\nimport * as os from 'os';\nstd.err.puts('ready\\n');\nstd.err.flush();\nos.setTimeout(() => {}, 2 ** 30);\n",
+    'idle-qjs.mjs':
+      "import * as std from 'std';\nimport * as os from 'os';\nstd.err.puts('ready\\n');\nstd.err.flush();\nos.setTimeout(() => {}, 2 ** 30);\n",
   };
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   return {

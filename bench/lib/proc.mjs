@@ -29,7 +29,7 @@ export function runUntilReady(argv, ready, { timeoutMs = 30_000 } = {}) {
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env });
     const lines = [];
     let partial = '';
-    const result = { firstLineMs: undefined, readyMs: undefined, readyLine: undefined, rssKiB: undefined, stopMs: undefined };
+    const result = { readyMs: undefined, readyLine: undefined, rssKiB: undefined, stopMs: undefined };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${argv.join(' ')}: no ${ready} within ${timeoutMs} ms; stderr:\n${lines.join('\n')}`));
@@ -41,7 +41,6 @@ export function runUntilReady(argv, ready, { timeoutMs = 30_000 } = {}) {
       partial = parts.pop() ?? '';
       for (const line of parts) {
         lines.push(line);
-        result.firstLineMs ??= now - t0;
         if (result.readyMs === undefined && ready.test(line)) {
           result.readyMs = now - t0;
           result.readyLine = line;
