@@ -140,27 +140,22 @@ export function guardTap(
     };
   }
 
+  const timeoutError = () =>
+    new WrtkitError(ErrorCodes.HOOK_TIMEOUT, `plugin ${owner.name} did not finish hook ${hookName} within ${timeoutMs} ms`, {
+      plugin: owner.name,
+      hook: hookName,
+      details: { timeoutMs },
+    });
+
   return async (...args: unknown[]) => {
     if (!owner.isLive(generation)) return waterfall ? args[0] : undefined;
     const callArgs = waterfall ? [cloneValue(args[0]), ...args.slice(1)] : args;
     const started = owner.clock.monotonic();
     try {
-      const work = new Promise<unknown>((resolve) => resolve(fn(...callArgs)));
-      const result = await withTimeout(
-        owner.clock,
-        work,
-        timeoutMs,
-        () =>
-          new WrtkitError(
-            ErrorCodes.HOOK_TIMEOUT,
-            `plugin ${owner.name} did not finish hook ${hookName} within ${timeoutMs} ms`,
-            {
-              plugin: owner.name,
-              hook: hookName,
-              details: { timeoutMs },
-            },
-          ),
-      );
+      let result = fn(...callArgs);
+      // Only a returned promise can hang without blocking everything, so only a promise
+      // gets a time limit; a tap that returns at once costs no promise of our own.
+      if (isThenable(result)) result = await withTimeout(owner.clock, Promise.resolve(result), timeoutMs, timeoutError);
       owner.recordCall(hookName, owner.clock.monotonic() - started, false);
       // A waterfall tap that mutates its draft and returns nothing keeps the draft.
       return waterfall && result === undefined ? callArgs[0] : result;
@@ -170,4 +165,12 @@ export function guardTap(
       return waterfall ? args[0] : undefined;
     }
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
