@@ -101,6 +101,7 @@ export class Host {
   private bootInfo: BootInfo | undefined;
   private readonly startedAt: number;
   private stopping: Promise<void> | undefined;
+  private reloads: Promise<unknown> = Promise.resolve();
   private readonly stoppedSignal: Promise<void>;
   private resolveStopped!: () => void;
 
@@ -184,8 +185,17 @@ export class Host {
     return this.stoppedSignal;
   }
 
-  /** Re-reads /etc/config: host settings, each plugin's config; starts what can start now. */
-  async reload(): Promise<ReloadReport> {
+  /**
+   * Re-reads /etc/config: host settings, each plugin's config; starts what can start now.
+   * Reloads run one after another (two quick SIGHUPs must not start a plugin twice).
+   */
+  reload(): Promise<ReloadReport> {
+    const next = this.reloads.then(() => this.doReload());
+    this.reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  private async doReload(): Promise<ReloadReport> {
     const report: ReloadReport = { changed: [], started: [], stopped: [], invalid: [] };
     if (this.phase !== 'running') return report;
     this.settings = loadHostSettings(this.uci, this.log);

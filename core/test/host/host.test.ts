@@ -360,3 +360,33 @@ describe('Host composition', () => {
     await h.stop();
   });
 });
+
+describe('Host reload', () => {
+  it('runs overlapping reloads one after another, so a plugin starts once', async () => {
+    let setups = 0;
+    const schema = {
+      type: 'object',
+      properties: { main: { type: 'object', properties: { ok: { type: 'boolean', default: false } } } },
+    } as const;
+    const validator = compileValidator(schema);
+    const picky = definePlugin<{ main: { ok: boolean } }>({
+      name: 'picky',
+      version: '1.0.0',
+      apiVersion: '^1',
+      configSchema: schema,
+      validateConfig: validator,
+      async setup(ctx) {
+        if (!ctx.config.main.ok) throw new Error('not ok yet');
+        setups++;
+        await new Promise((r) => setImmediate(r));
+      },
+    });
+    const { host: h, writeConfig } = await host({ picky: "config main 'main'\n" }, [picky]);
+    await h.start();
+    writeConfig('picky', "config main 'main'\n\toption ok '1'\n");
+    const [a, b] = await Promise.all([h.reload(), h.reload()]);
+    expect(setups).toBe(1);
+    expect([...a.started, ...b.started]).toEqual(['picky']);
+    await h.stop();
+  });
+});
