@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NODE ?= node
 QJS ?= .cache/qjs/bin/qjs
 
-.PHONY: all deps build check typecheck lint generated test test-unit demo bench clean help
+.PHONY: all deps native build check typecheck lint generated test test-unit demo bench clean help
 
 all: build
 
@@ -21,7 +21,11 @@ help:
 deps:
 	@bash scripts/setup.sh
 
-build: deps
+# The QuickJS C module (sockets, fsync) for the build host: .cache/native/wrtkit-native.so
+native: deps
+	@$(MAKE) -s -C core/native
+
+build: deps native
 	@$(NODE) scripts/build.mjs
 
 typecheck: deps

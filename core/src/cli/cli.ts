@@ -1,11 +1,15 @@
 import mri from 'mri';
-import { RemoteError, controlCall } from '../control/client.js';
+import { RemoteError } from '../control/client.js';
+import { SystemClock } from '../clock/clock.js';
+import { type HostLink, connectHost } from './host-link.js';
 import { ErrorCodes, WrtkitError, messageOf } from '../errors.js';
 import { Host } from '../host/host.js';
 import { loadHostSettings } from '../host/host-config.js';
 import type { PluginStatus } from '../host/plugin-runtime.js';
 import type { Platform } from '../platform/platform.js';
 import { UciContext, runUciCommand } from '../uci/index.js';
+import { UbusStatusError } from '../ubus/client.js';
+import { type RpcdAcl, rpcdAcl } from '../ubus/acl.js';
 import { WRTKIT_VERSION } from '../version.js';
 import { formatTable } from './format.js';
 import { validateLocally } from './validate-locally.js';
@@ -25,6 +29,7 @@ Commands:
   objects                      objects and methods you can call
   reload                       re-read /etc/config (same as SIGHUP)
   config validate              check /etc/config for the host and every plugin
+  acl [--out <dir>]            rpcd ACL files for the host's and the plugins' ubus objects
   uci <uci arguments>          the uci command line, on any host (see wrtkit uci)
   version                      print the version
 
@@ -56,7 +61,7 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
   const uciAt = argv.indexOf('uci');
   const head = uciAt >= 0 ? argv.slice(0, uciAt + 1) : argv;
   const args = mri([...head], {
-    string: ['config-dir', 'plugin-dir', 'state-dir', 'socket'],
+    string: ['config-dir', 'plugin-dir', 'state-dir', 'socket', 'out'],
     boolean: ['json', 'help', 'version'],
     alias: { h: 'help' },
   });
@@ -78,10 +83,18 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
   }
 
   const print = (value: unknown, human: () => string) => out(options.json ? JSON.stringify(value, null, 2) : human());
-  const socketPath = () =>
-    options.socket ?? loadHostSettings(new UciContext(platform.fs, { confdir: options.configDir }), undefined).controlSocket;
-  const remote = (object: string, method: string, callArgs: Record<string, unknown> = {}) =>
-    controlCall(platform.sockets, socketPath(), object, method, callArgs);
+  let link: HostLink | undefined;
+  const remote = async (object: string, method: string, callArgs: Record<string, unknown> = {}) => {
+    if (!link) {
+      const settings = loadHostSettings(new UciContext(platform.fs, { confdir: options.configDir }), undefined);
+      link = await connectHost(platform, new SystemClock(platform.timers), {
+        // --socket names the control socket and means "use it": skip ubus then.
+        ubus: options.socket !== undefined ? '' : (platform.env.get('WRTKIT_UBUS_SOCKET') ?? settings.ubusSocket),
+        control: options.socket ?? settings.controlSocket,
+      });
+    }
+    return link.call(object, method, callArgs);
+  };
 
   try {
     switch (command) {
@@ -107,15 +120,17 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
         return ExitCode.ok;
       }
       case 'plugins': {
-        const plugins = (await remote('wrtkit', 'plugins', rest[0] ? { name: rest[0] } : {})) as PluginStatus[];
+        const { plugins } = (await remote('wrtkit', 'plugins', rest[0] ? { name: rest[0] } : {})) as { plugins: PluginStatus[] };
         print(plugins, () => pluginsTable(plugins));
         return ExitCode.ok;
       }
       case 'objects': {
-        const objects = (await remote('wrtkit', 'objects')) as Array<{
-          object: string;
-          methods: Record<string, { access: string; description?: string }>;
-        }>;
+        const { objects } = (await remote('wrtkit', 'objects')) as {
+          objects: Array<{
+            object: string;
+            methods: Record<string, { access: string; description?: string }>;
+          }>;
+        };
         print(objects, () =>
           formatTable([
             ['OBJECT.METHOD', 'ACCESS', 'DESCRIPTION'],
@@ -186,6 +201,20 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
         );
         return results.every((r) => r.ok) ? ExitCode.ok : ExitCode.failed;
       }
+      case 'acl': {
+        const acl = await describeAcl(platform, options);
+        const outDir = args.out as string | undefined;
+        if (outDir === undefined) {
+          out(JSON.stringify(acl, null, 2));
+        } else {
+          platform.fs.mkdirp(outDir);
+          for (const [group, grants] of Object.entries(acl)) {
+            platform.fs.writeAtomic(`${outDir}/${group}.json`, `${JSON.stringify({ [group]: grants }, null, 2)}\n`);
+            out(`${outDir}/${group}.json`);
+          }
+        }
+        return ExitCode.ok;
+      }
       case 'uci': {
         const stdinNeeded = argv.slice(uciAt + 1).some((a) => a === 'import' || a === 'batch');
         const result = await runUciCommand([...argv.slice(uciAt + 1)], {
@@ -201,6 +230,10 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
         return ExitCode.usage;
     }
   } catch (error) {
+    if (error instanceof UbusStatusError) {
+      err(`wrtkit: ${error.message} [${error.code}]`);
+      return ExitCode.failed;
+    }
     if (error instanceof RemoteError) {
       err(`wrtkit: ${error.remote.message} [${error.remote.code}]`);
       return error.remote.code === ErrorCodes.INVALID_ARGUMENT || error.remote.code === ErrorCodes.METHOD_NOT_FOUND
@@ -213,6 +246,8 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
     }
     err(`wrtkit: ${messageOf(error)}${error instanceof WrtkitError ? ` [${error.code}]` : ''}`);
     return ExitCode.failed;
+  } finally {
+    link?.close();
   }
 }
 
@@ -238,6 +273,32 @@ function pluginsTable(plugins: PluginStatus[]): string {
       currentProblem(p),
     ]),
   ]);
+}
+
+/**
+ * The rpcd ACLs of what the installed plugins serve: a host that only runs their setup
+ * (no sockets, no programs, state in a scratch dir) is asked for its objects.
+ */
+async function describeAcl(platform: Platform, options: Options): Promise<RpcdAcl> {
+  const scratch = `/tmp/wrtkit-describe-${Math.floor(platform.timers.wallMs())}`;
+  const host = new Host({
+    platform,
+    configDir: options.configDir,
+    ...(options.pluginDir !== undefined ? { pluginDir: options.pluginDir } : {}),
+    stateDir: scratch,
+    controlSocket: null,
+    ubusSocket: null,
+    mode: 'describe',
+    logSink: () => undefined,
+  });
+  try {
+    await host.start();
+    return rpcdAcl(host.methods.describe());
+  } finally {
+    await host.stop();
+    for (const entry of platform.fs.list(scratch)) platform.fs.remove(`${scratch}/${entry.name}`);
+    platform.fs.remove(scratch);
+  }
 }
 
 /** `wrtkit run`: the daemon procd supervises. Exits 0 after SIGTERM. */

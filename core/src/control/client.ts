@@ -1,5 +1,5 @@
 import { ErrorCodes, WrtkitError, type SerializedError } from '../errors.js';
-import type { UnixSockets } from '../platform/platform.js';
+import type { Sockets } from '../platform/platform.js';
 import { Utf8StreamDecoder, utf8Encode } from '../util/utf8.js';
 import type { ControlResponse } from './protocol.js';
 
@@ -13,7 +13,7 @@ export class RemoteError extends Error {
 
 /** One call over the control socket: connect, send, read the answer, close. */
 export async function controlCall(
-  sockets: UnixSockets | undefined,
+  sockets: Sockets | undefined,
   path: string,
   object: string,
   method: string,

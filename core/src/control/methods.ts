@@ -46,8 +46,11 @@ export interface MethodDescription {
 }
 
 /** Objects by name; the control socket (and later ubus) dispatch through it. */
+export type RegistryChange = { type: 'added' | 'removed'; object: MethodObject };
+
 export class MethodRegistry {
   private readonly objects = new Map<string, MethodObject>();
+  private readonly watchers = new Set<(change: RegistryChange) => void>();
 
   constructor(private readonly isPluginAvailable: (plugin: string) => boolean = () => true) {}
 
@@ -63,11 +66,31 @@ export class MethodRegistry {
         ...(plugin ? { plugin } : {}),
       });
     }
-    this.objects.set(name, { name, plugin, table });
+    const object: MethodObject = { name, plugin, table };
+    this.objects.set(name, object);
+    this.emit({ type: 'added', object });
   }
 
   unregisterPlugin(plugin: string): void {
-    for (const [name, object] of this.objects) if (object.plugin === plugin) this.objects.delete(name);
+    for (const [name, object] of this.objects) {
+      if (object.plugin !== plugin) continue;
+      this.objects.delete(name);
+      this.emit({ type: 'removed', object });
+    }
+  }
+
+  /** Hears about objects coming and going (the ubus bridge mirrors them). */
+  watch(watcher: (change: RegistryChange) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
+  list(): MethodObject[] {
+    return [...this.objects.values()];
+  }
+
+  private emit(change: RegistryChange): void {
+    for (const watcher of this.watchers) watcher(change);
   }
 
   get(name: string): MethodObject | undefined {
@@ -93,31 +116,46 @@ export class MethodRegistry {
     const object = this.objects.get(objectName);
     if (!object)
       throw new WrtkitError(ErrorCodes.METHOD_NOT_FOUND, `no object ${objectName}`, { details: { object: objectName } });
-    const spec = Object.prototype.hasOwnProperty.call(object.table, methodName) ? object.table[methodName] : undefined;
-    if (!spec) {
-      throw new WrtkitError(ErrorCodes.METHOD_NOT_FOUND, `object ${objectName} has no method ${methodName}`, {
-        details: { object: objectName, method: methodName, methods: Object.keys(object.table) },
-      });
-    }
     if (object.plugin !== undefined && !this.isPluginAvailable(object.plugin)) {
       throw new WrtkitError(ErrorCodes.PLUGIN_DISABLED, `plugin ${object.plugin} is not running`, { plugin: object.plugin });
     }
-    const input = args === undefined || args === null ? {} : args;
-    const errors = validateArgs(spec.schema, input);
-    if (errors.length > 0) {
-      throw new WrtkitError(ErrorCodes.INVALID_ARGUMENT, `${objectName}.${methodName}: ${formatArgsErrors(errors)}`, {
-        ...(object.plugin ? { plugin: object.plugin } : {}),
-        details: { errors },
-      });
-    }
-    try {
-      return await spec.handler(input as Record<string, unknown>);
-    } catch (error) {
-      if (error instanceof WrtkitError) throw error;
-      throw new WrtkitError(ErrorCodes.METHOD_FAILED, `${objectName}.${methodName} failed: ${messageOf(error)}`, {
-        ...(object.plugin ? { plugin: object.plugin } : {}),
-        cause: error,
-      });
-    }
+    return invokeMethod(object.table, objectName, methodName, args, object.plugin);
+  }
+}
+
+/**
+ * Runs one method of a table: unknown method, arguments that break the schema and a
+ * handler that throws all become WrtkitErrors with stable codes (which the control socket
+ * and ubus turn into their own error forms).
+ */
+export async function invokeMethod(
+  table: MethodTable,
+  objectName: string,
+  methodName: string,
+  args: unknown,
+  plugin?: string,
+): Promise<unknown> {
+  const spec = Object.prototype.hasOwnProperty.call(table, methodName) ? table[methodName] : undefined;
+  if (!spec) {
+    throw new WrtkitError(ErrorCodes.METHOD_NOT_FOUND, `object ${objectName} has no method ${methodName}`, {
+      details: { object: objectName, method: methodName, methods: Object.keys(table) },
+    });
+  }
+  const input = args === undefined || args === null ? {} : args;
+  const errors = validateArgs(spec.schema, input);
+  if (errors.length > 0) {
+    throw new WrtkitError(ErrorCodes.INVALID_ARGUMENT, `${objectName}.${methodName}: ${formatArgsErrors(errors)}`, {
+      ...(plugin ? { plugin } : {}),
+      details: { errors },
+    });
+  }
+  try {
+    return await spec.handler(input as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof WrtkitError) throw error;
+    throw new WrtkitError(ErrorCodes.METHOD_FAILED, `${objectName}.${methodName} failed: ${messageOf(error)}`, {
+      ...(plugin ? { plugin } : {}),
+      cause: error,
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { ErrorCodes, WrtkitError, serializeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { Connection, SocketServer, UnixSockets } from '../platform/platform.js';
+import type { Connection, SocketServer, Sockets } from '../platform/platform.js';
 import { Utf8StreamDecoder, utf8Encode } from '../util/utf8.js';
 import type { MethodRegistry } from './methods.js';
 import { type ControlRequest, type ControlResponse, MAX_LINE_BYTES } from './protocol.js';
@@ -15,7 +15,7 @@ export class ControlServer {
   private readonly connections = new Set<Connection>();
 
   constructor(
-    private readonly sockets: UnixSockets,
+    private readonly sockets: Sockets,
     private readonly registry: MethodRegistry,
     private readonly log: Logger,
   ) {}

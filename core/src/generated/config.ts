@@ -26,6 +26,10 @@ export interface HostConfig {
      */
     control_socket: string;
     /**
+     * ubusd's socket; when it exists the host serves its objects on ubus and the CLI uses it
+     */
+    ubus_socket: string;
+    /**
      * milliseconds a plugin's tap may take before it is reported and disabled
      */
     hook_timeout: number;

@@ -2,7 +2,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$comment":"Schema of /etc/config/wrtkit. Types and the validator in core/src/generated come from it (core/scripts/gen-config.mjs).","type":"object","properties":{"wrtkit":{"type":"object","description":"config wrtkit 'main': the host itself","properties":{".name":{"type":"string","description":"UCI section name"},"log_level":{"enum":["error","warn","info","debug"],"default":"info","description":"least severe level written to the log"},"plugin_dir":{"type":"string","pattern":"^/","default":"/usr/share/wrtkit/plugins","description":"directory of installed plugins (one folder per plugin with manifest.json and the bundle)"},"state_dir":{"type":"string","pattern":"^/","default":"/etc/wrtkit/state","description":"where plugins keep persistent state (flash)"},"control_socket":{"type":"string","pattern":"^/","default":"/var/run/wrtkit/control.sock","description":"unix socket the wrtkit CLI talks to when there is no ubusd"},"hook_timeout":{"type":"integer","minimum":10,"maximum":600000,"default":10000,"description":"milliseconds a plugin's tap may take before it is reported and disabled"},"setup_timeout":{"type":"integer","minimum":10,"maximum":600000,"default":30000,"description":"milliseconds a plugin's setup may take"},"state_flush_delay":{"type":"integer","minimum":0,"maximum":3600000,"default":5000,"description":"milliseconds state changes are batched before one flash write"},"retry_initial":{"type":"integer","minimum":10,"default":1000,"description":"first retry delay (ms) for a failed plugin; doubles each time"},"retry_max":{"type":"integer","minimum":10,"default":300000,"description":"longest retry delay (ms)"},"retry_limit":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"retries before a failing plugin stays disabled until the next reload"},"disable":{"type":"array","items":{"type":"string"},"default":[],"description":"plugins not to start"}},"additionalProperties":false},"apply":{"type":"array","description":"config apply '<package>': how a composed UCI package is applied after commit","items":{"type":"object","properties":{".name":{"type":"string","description":"UCI section name"},"command":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv run after the package is written, e.g. wifi reload"},"enabled":{"type":"boolean","default":true,"description":"compose and apply this package at all"}},"additionalProperties":false}}},"additionalProperties":false};
+const schema11 = {"$comment":"Schema of /etc/config/wrtkit. Types and the validator in core/src/generated come from it (core/scripts/gen-config.mjs).","type":"object","properties":{"wrtkit":{"type":"object","description":"config wrtkit 'main': the host itself","properties":{".name":{"type":"string","description":"UCI section name"},"log_level":{"enum":["error","warn","info","debug"],"default":"info","description":"least severe level written to the log"},"plugin_dir":{"type":"string","pattern":"^/","default":"/usr/share/wrtkit/plugins","description":"directory of installed plugins (one folder per plugin with manifest.json and the bundle)"},"state_dir":{"type":"string","pattern":"^/","default":"/etc/wrtkit/state","description":"where plugins keep persistent state (flash)"},"control_socket":{"type":"string","pattern":"^/","default":"/var/run/wrtkit/control.sock","description":"unix socket the wrtkit CLI talks to when there is no ubusd"},"ubus_socket":{"type":"string","pattern":"^/","default":"/var/run/ubus/ubus.sock","description":"ubusd's socket; when it exists the host serves its objects on ubus and the CLI uses it"},"hook_timeout":{"type":"integer","minimum":10,"maximum":600000,"default":10000,"description":"milliseconds a plugin's tap may take before it is reported and disabled"},"setup_timeout":{"type":"integer","minimum":10,"maximum":600000,"default":30000,"description":"milliseconds a plugin's setup may take"},"state_flush_delay":{"type":"integer","minimum":0,"maximum":3600000,"default":5000,"description":"milliseconds state changes are batched before one flash write"},"retry_initial":{"type":"integer","minimum":10,"default":1000,"description":"first retry delay (ms) for a failed plugin; doubles each time"},"retry_max":{"type":"integer","minimum":10,"default":300000,"description":"longest retry delay (ms)"},"retry_limit":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"retries before a failing plugin stays disabled until the next reload"},"disable":{"type":"array","items":{"type":"string"},"default":[],"description":"plugins not to start"}},"additionalProperties":false},"apply":{"type":"array","description":"config apply '<package>': how a composed UCI package is applied after commit","items":{"type":"object","properties":{".name":{"type":"string","description":"UCI section name"},"command":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv run after the package is written, e.g. wifi reload"},"enabled":{"type":"boolean","default":true,"description":"compose and apply this package at all"}},"additionalProperties":false}}},"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^/", "u");
 
@@ -36,6 +36,9 @@ data0.state_dir = "/etc/wrtkit/state";
 }
 if(data0.control_socket === undefined){
 data0.control_socket = "/var/run/wrtkit/control.sock";
+}
+if(data0.ubus_socket === undefined){
+data0.ubus_socket = "/var/run/ubus/ubus.sock";
 }
 if(data0.hook_timeout === undefined){
 data0.hook_timeout = 10000;
@@ -162,9 +165,10 @@ vErrors.push(err9);
 }
 errors++;
 }
-let data6 = data0.hook_timeout;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err10 = {instancePath:instancePath+"/wrtkit/hook_timeout",schemaPath:"#/properties/wrtkit/properties/hook_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+let data6 = data0.ubus_socket;
+if(typeof data6 === "string"){
+if(!pattern0.test(data6)){
+const err10 = {instancePath:instancePath+"/wrtkit/ubus_socket",schemaPath:"#/properties/wrtkit/properties/ubus_socket/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -173,9 +177,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 600000 || isNaN(data6)){
-const err11 = {instancePath:instancePath+"/wrtkit/hook_timeout",schemaPath:"#/properties/wrtkit/properties/hook_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err11 = {instancePath:instancePath+"/wrtkit/ubus_socket",schemaPath:"#/properties/wrtkit/properties/ubus_socket/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -184,8 +188,9 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data6 < 10 || isNaN(data6)){
-const err12 = {instancePath:instancePath+"/wrtkit/hook_timeout",schemaPath:"#/properties/wrtkit/properties/hook_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+let data7 = data0.hook_timeout;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err12 = {instancePath:instancePath+"/wrtkit/hook_timeout",schemaPath:"#/properties/wrtkit/properties/hook_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -194,10 +199,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-let data7 = data0.setup_timeout;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err13 = {instancePath:instancePath+"/wrtkit/setup_timeout",schemaPath:"#/properties/wrtkit/properties/setup_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 600000 || isNaN(data7)){
+const err13 = {instancePath:instancePath+"/wrtkit/hook_timeout",schemaPath:"#/properties/wrtkit/properties/hook_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -206,9 +210,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 600000 || isNaN(data7)){
-const err14 = {instancePath:instancePath+"/wrtkit/setup_timeout",schemaPath:"#/properties/wrtkit/properties/setup_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data7 < 10 || isNaN(data7)){
+const err14 = {instancePath:instancePath+"/wrtkit/hook_timeout",schemaPath:"#/properties/wrtkit/properties/hook_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -217,8 +220,10 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data7 < 10 || isNaN(data7)){
-const err15 = {instancePath:instancePath+"/wrtkit/setup_timeout",schemaPath:"#/properties/wrtkit/properties/setup_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+let data8 = data0.setup_timeout;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err15 = {instancePath:instancePath+"/wrtkit/setup_timeout",schemaPath:"#/properties/wrtkit/properties/setup_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -227,10 +232,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-let data8 = data0.state_flush_delay;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err16 = {instancePath:instancePath+"/wrtkit/state_flush_delay",schemaPath:"#/properties/wrtkit/properties/state_flush_delay/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 600000 || isNaN(data8)){
+const err16 = {instancePath:instancePath+"/wrtkit/setup_timeout",schemaPath:"#/properties/wrtkit/properties/setup_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -239,9 +243,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 3600000 || isNaN(data8)){
-const err17 = {instancePath:instancePath+"/wrtkit/state_flush_delay",schemaPath:"#/properties/wrtkit/properties/state_flush_delay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+if(data8 < 10 || isNaN(data8)){
+const err17 = {instancePath:instancePath+"/wrtkit/setup_timeout",schemaPath:"#/properties/wrtkit/properties/setup_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -250,8 +253,10 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data8 < 0 || isNaN(data8)){
-const err18 = {instancePath:instancePath+"/wrtkit/state_flush_delay",schemaPath:"#/properties/wrtkit/properties/state_flush_delay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+let data9 = data0.state_flush_delay;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err18 = {instancePath:instancePath+"/wrtkit/state_flush_delay",schemaPath:"#/properties/wrtkit/properties/state_flush_delay/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -260,10 +265,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-let data9 = data0.retry_initial;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err19 = {instancePath:instancePath+"/wrtkit/retry_initial",schemaPath:"#/properties/wrtkit/properties/retry_initial/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 3600000 || isNaN(data9)){
+const err19 = {instancePath:instancePath+"/wrtkit/state_flush_delay",schemaPath:"#/properties/wrtkit/properties/state_flush_delay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -272,9 +276,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 < 10 || isNaN(data9)){
-const err20 = {instancePath:instancePath+"/wrtkit/retry_initial",schemaPath:"#/properties/wrtkit/properties/retry_initial/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+if(data9 < 0 || isNaN(data9)){
+const err20 = {instancePath:instancePath+"/wrtkit/state_flush_delay",schemaPath:"#/properties/wrtkit/properties/state_flush_delay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -284,9 +287,9 @@ vErrors.push(err20);
 errors++;
 }
 }
-let data10 = data0.retry_max;
+let data10 = data0.retry_initial;
 if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err21 = {instancePath:instancePath+"/wrtkit/retry_max",schemaPath:"#/properties/wrtkit/properties/retry_max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err21 = {instancePath:instancePath+"/wrtkit/retry_initial",schemaPath:"#/properties/wrtkit/properties/retry_initial/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -297,7 +300,7 @@ errors++;
 }
 if((typeof data10 == "number") && (isFinite(data10))){
 if(data10 < 10 || isNaN(data10)){
-const err22 = {instancePath:instancePath+"/wrtkit/retry_max",schemaPath:"#/properties/wrtkit/properties/retry_max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+const err22 = {instancePath:instancePath+"/wrtkit/retry_initial",schemaPath:"#/properties/wrtkit/properties/retry_initial/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -307,9 +310,9 @@ vErrors.push(err22);
 errors++;
 }
 }
-let data11 = data0.retry_limit;
+let data11 = data0.retry_max;
 if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err23 = {instancePath:instancePath+"/wrtkit/retry_limit",schemaPath:"#/properties/wrtkit/properties/retry_limit/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err23 = {instancePath:instancePath+"/wrtkit/retry_max",schemaPath:"#/properties/wrtkit/properties/retry_max/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -319,8 +322,8 @@ vErrors.push(err23);
 errors++;
 }
 if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 > 100 || isNaN(data11)){
-const err24 = {instancePath:instancePath+"/wrtkit/retry_limit",schemaPath:"#/properties/wrtkit/properties/retry_limit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+if(data11 < 10 || isNaN(data11)){
+const err24 = {instancePath:instancePath+"/wrtkit/retry_max",schemaPath:"#/properties/wrtkit/properties/retry_max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -329,8 +332,10 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data11 < 0 || isNaN(data11)){
-const err25 = {instancePath:instancePath+"/wrtkit/retry_limit",schemaPath:"#/properties/wrtkit/properties/retry_limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+let data12 = data0.retry_limit;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+const err25 = {instancePath:instancePath+"/wrtkit/retry_limit",schemaPath:"#/properties/wrtkit/properties/retry_limit/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -339,13 +344,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-let data12 = data0.disable;
-if(Array.isArray(data12)){
-const len0 = data12.length;
-for(let i0=0; i0<len0; i0++){
-if(typeof data12[i0] !== "string"){
-const err26 = {instancePath:instancePath+"/wrtkit/disable/" + i0,schemaPath:"#/properties/wrtkit/properties/disable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 > 100 || isNaN(data12)){
+const err26 = {instancePath:instancePath+"/wrtkit/retry_limit",schemaPath:"#/properties/wrtkit/properties/retry_limit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -354,10 +355,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-}
-else {
-const err27 = {instancePath:instancePath+"/wrtkit/disable",schemaPath:"#/properties/wrtkit/properties/disable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data12 < 0 || isNaN(data12)){
+const err27 = {instancePath:instancePath+"/wrtkit/retry_limit",schemaPath:"#/properties/wrtkit/properties/retry_limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -367,8 +366,12 @@ vErrors.push(err27);
 errors++;
 }
 }
-else {
-const err28 = {instancePath:instancePath+"/wrtkit",schemaPath:"#/properties/wrtkit/type",keyword:"type",params:{type: "object"},message:"must be object"};
+let data13 = data0.disable;
+if(Array.isArray(data13)){
+const len0 = data13.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data13[i0] !== "string"){
+const err28 = {instancePath:instancePath+"/wrtkit/disable/" + i0,schemaPath:"#/properties/wrtkit/properties/disable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -378,19 +381,9 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.apply !== undefined){
-let data14 = data.apply;
-if(Array.isArray(data14)){
-const len1 = data14.length;
-for(let i1=0; i1<len1; i1++){
-let data15 = data14[i1];
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.enabled === undefined){
-data15.enabled = true;
 }
-for(const key2 in data15){
-if(!(((key2 === ".name") || (key2 === "command")) || (key2 === "enabled"))){
-const err29 = {instancePath:instancePath+"/apply/" + i1,schemaPath:"#/properties/apply/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+else {
+const err29 = {instancePath:instancePath+"/wrtkit/disable",schemaPath:"#/properties/wrtkit/properties/disable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -400,9 +393,8 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data15[".name"] !== undefined){
-if(typeof data15[".name"] !== "string"){
-const err30 = {instancePath:instancePath+"/apply/" + i1+"/.name",schemaPath:"#/properties/apply/items/properties/.name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err30 = {instancePath:instancePath+"/wrtkit",schemaPath:"#/properties/wrtkit/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -412,11 +404,19 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data15.command !== undefined){
-let data17 = data15.command;
-if(Array.isArray(data17)){
-if(data17.length < 1){
-const err31 = {instancePath:instancePath+"/apply/" + i1+"/command",schemaPath:"#/properties/apply/items/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.apply !== undefined){
+let data15 = data.apply;
+if(Array.isArray(data15)){
+const len1 = data15.length;
+for(let i1=0; i1<len1; i1++){
+let data16 = data15[i1];
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.enabled === undefined){
+data16.enabled = true;
+}
+for(const key2 in data16){
+if(!(((key2 === ".name") || (key2 === "command")) || (key2 === "enabled"))){
+const err31 = {instancePath:instancePath+"/apply/" + i1,schemaPath:"#/properties/apply/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -425,10 +425,10 @@ vErrors.push(err31);
 }
 errors++;
 }
-const len2 = data17.length;
-for(let i2=0; i2<len2; i2++){
-if(typeof data17[i2] !== "string"){
-const err32 = {instancePath:instancePath+"/apply/" + i1+"/command/" + i2,schemaPath:"#/properties/apply/items/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data16[".name"] !== undefined){
+if(typeof data16[".name"] !== "string"){
+const err32 = {instancePath:instancePath+"/apply/" + i1+"/.name",schemaPath:"#/properties/apply/items/properties/.name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -438,9 +438,11 @@ vErrors.push(err32);
 errors++;
 }
 }
-}
-else {
-const err33 = {instancePath:instancePath+"/apply/" + i1+"/command",schemaPath:"#/properties/apply/items/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data16.command !== undefined){
+let data18 = data16.command;
+if(Array.isArray(data18)){
+if(data18.length < 1){
+const err33 = {instancePath:instancePath+"/apply/" + i1+"/command",schemaPath:"#/properties/apply/items/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -449,9 +451,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-if(typeof data15.enabled !== "boolean"){
-const err34 = {instancePath:instancePath+"/apply/" + i1+"/enabled",schemaPath:"#/properties/apply/items/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const len2 = data18.length;
+for(let i2=0; i2<len2; i2++){
+if(typeof data18[i2] !== "string"){
+const err34 = {instancePath:instancePath+"/apply/" + i1+"/command/" + i2,schemaPath:"#/properties/apply/items/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -461,8 +464,9 @@ vErrors.push(err34);
 errors++;
 }
 }
+}
 else {
-const err35 = {instancePath:instancePath+"/apply/" + i1,schemaPath:"#/properties/apply/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err35 = {instancePath:instancePath+"/apply/" + i1+"/command",schemaPath:"#/properties/apply/items/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -472,9 +476,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-}
-else {
-const err36 = {instancePath:instancePath+"/apply",schemaPath:"#/properties/apply/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(typeof data16.enabled !== "boolean"){
+const err36 = {instancePath:instancePath+"/apply/" + i1+"/enabled",schemaPath:"#/properties/apply/items/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -484,14 +487,37 @@ vErrors.push(err36);
 errors++;
 }
 }
-}
 else {
-const err37 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err37 = {instancePath:instancePath+"/apply/" + i1,schemaPath:"#/properties/apply/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err37];
 }
 else {
 vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/apply",schemaPath:"#/properties/apply/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+}
+else {
+const err39 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
 }
 errors++;
 }

@@ -13,6 +13,7 @@ export interface HostSettings {
   pluginDir: string;
   stateDir: string;
   controlSocket: string;
+  ubusSocket: string;
   hookTimeoutMs: number;
   setupTimeoutMs: number;
   stateFlushDelayMs: number;
@@ -73,6 +74,7 @@ export function loadHostSettings(uci: UciContext, log: Logger | undefined): Host
     pluginDir: main.plugin_dir,
     stateDir: main.state_dir,
     controlSocket: main.control_socket,
+    ubusSocket: main.ubus_socket,
     hookTimeoutMs: main.hook_timeout,
     setupTimeoutMs: main.setup_timeout,
     stateFlushDelayMs: main.state_flush_delay,

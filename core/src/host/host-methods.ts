@@ -2,7 +2,7 @@ import { method } from '../control/methods.js';
 import type { Host } from './host.js';
 
 /**
- * The host's own object, `wrtkit`: what `wrtkit status|plugins|config validate|reload`
+ * The host's own object, `wrtkit` (every reply is a JSON object, as ubus requires): what `wrtkit status|plugins|config validate|reload`
  * call, on the control socket now and on ubus later.
  */
 export function createHostMethods(host: Host) {
@@ -27,7 +27,7 @@ export function createHostMethods(host: Host) {
       },
       (args) => {
         const all = host.pluginStatus();
-        return args.name === undefined ? all : all.filter((p) => p.name === args.name);
+        return { plugins: args.name === undefined ? all : all.filter((p) => p.name === args.name) };
       },
     ),
     validate: method(
@@ -36,7 +36,7 @@ export function createHostMethods(host: Host) {
         access: 'read',
         schema: { type: 'object', properties: {}, additionalProperties: false },
       },
-      () => host.validate(),
+      () => ({ results: host.validate() }),
     ),
     reload: method(
       {
@@ -52,7 +52,7 @@ export function createHostMethods(host: Host) {
         access: 'read',
         schema: { type: 'object', properties: {}, additionalProperties: false },
       },
-      () => host.methods.describe(),
+      () => ({ objects: host.methods.describe() }),
     ),
   } as const;
 }

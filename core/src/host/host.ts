@@ -19,13 +19,15 @@ import type { PluginContext, PluginDefinition, Teardown } from '../plugin/define
 import { type LoadedPlugin, checkDefinition, loadInstalledPlugins, manifestOf } from '../plugin/load.js';
 import type { PluginManifest } from '../plugin/manifest.js';
 import { orderPlugins } from '../plugin/order.js';
-import type { Platform, SignalName } from '../platform/platform.js';
+import type { Platform, Processes, SignalName } from '../platform/platform.js';
 import { FileStateStore } from '../state/store.js';
 import { ScopedProcesses } from '../system/processes.js';
 import { UciContext } from '../uci/index.js';
 import { join } from '../util/path.js';
 import { withTimeout } from '../util/timeout.js';
 import { WRTKIT_VERSION } from '../version.js';
+import { createPluginUbus } from '../ubus/scoped.js';
+import { UbusBridge } from './ubus-bridge.js';
 import { type HostSettings, loadHostSettings } from './host-config.js';
 import { createHostMethods } from './host-methods.js';
 import { PluginRuntime, type PluginStatus } from './plugin-runtime.js';
@@ -42,6 +44,8 @@ export interface HostOptions {
   stateDir?: string;
   /** Overrides `wrtkit.main.control_socket`; null serves no control socket. */
   controlSocket?: string | null;
+  /** Overrides `wrtkit.main.ubus_socket`; null never uses ubus. */
+  ubusSocket?: string | null;
   /** Plugins given as code (tests, the SDK harness) next to the installed ones. */
   plugins?: Array<{ definition: PluginDefinition; manifest?: Partial<PluginManifest> }>;
   /** Where log lines go (default: the platform's stderr). */
@@ -50,6 +54,12 @@ export interface HostOptions {
   applier?: ConfigApplier;
   /** Handle SIGTERM/SIGINT (stop) and SIGHUP (reload); `wrtkit run` turns this on. */
   handleSignals?: boolean;
+  /**
+   * `describe`: load plugins and run their setup only — no boot/ready, no sockets, no
+   * programs — to learn what they serve (`wrtkit acl`). Setup wires, ready acts: a plugin
+   * that needs to run programs does so from ready, not setup.
+   */
+  mode?: 'run' | 'describe';
 }
 
 export interface HostStatus {
@@ -64,6 +74,7 @@ export interface HostStatus {
   hostConfigIssues: ConfigIssue[];
   compose: ReturnType<Composer['describe']>;
   offeredHooks: Record<string, string[]>;
+  ubus: { connected: boolean; path?: string; clientId?: number };
 }
 
 export interface ReloadReport {
@@ -86,6 +97,7 @@ export class Host {
   readonly log: Logger;
   readonly root: DependencyContainer;
   readonly composer: Composer;
+  readonly ubus: UbusBridge;
   private readonly platform: Platform;
   private readonly uci: UciContext;
   private readonly configDir: string;
@@ -137,12 +149,18 @@ export class Host {
     );
     this.stoppedSignal = new Promise((resolve) => (this.resolveStopped = resolve));
     this.methods.register('wrtkit', createHostMethods(this));
+    this.ubus = new UbusBridge(this.methods, this.log);
+    this.ubus.forwardEvents(this.hooks);
   }
 
   /** Loads, orders and starts the plugins, fires boot and ready, composes once. */
   async start(): Promise<void> {
+    const describing = this.options.mode === 'describe';
     if (this.options.handleSignals) this.installSignals();
-    await this.startControl();
+    if (!describing) {
+      await this.startControl();
+      await this.startUbus();
+    }
 
     const candidates = await this.loadCandidates();
     for (const candidate of candidates) this.plugins.push(this.newRuntime(candidate));
@@ -165,7 +183,7 @@ export class Host {
       await this.startWithConfig(plugin);
     }
 
-    if (this.stopping) return;
+    if (this.stopping || describing) return;
     this.bootInfo = { engine: this.platform.engine, version: WRTKIT_VERSION, plugins: order.map((p) => p.name) };
     await this.hooks.boot.promise(this.bootInfo);
     this.booted = true;
@@ -265,6 +283,7 @@ export class Host {
       }
     }
     await this.control?.close();
+    this.ubus.stop();
     for (const off of this.signalOff.splice(0)) off();
     this.phase = 'stopped';
     this.log.info('stopped');
@@ -286,6 +305,9 @@ export class Host {
       hostConfigIssues: this.settings.issues,
       compose: this.composer.describe(),
       offeredHooks: this.offers.describe(),
+      ubus: this.ubus.connection?.connected
+        ? { connected: true, path: this.ubus.connection.path, clientId: this.ubus.connection.clientId }
+        : { connected: false },
     };
   }
 
@@ -398,7 +420,12 @@ export class Host {
       flushDelayMs: this.settings.stateFlushDelayMs,
     });
     plugin.store = store;
-    const processes = new ScopedProcesses(this.platform.processes, plugin.name, plugin.manifest.permissions?.exec ?? [], log);
+    const processes = new ScopedProcesses(
+      this.options.mode === 'describe' ? refuseProcesses : this.platform.processes,
+      plugin.name,
+      plugin.manifest.permissions?.exec ?? [],
+      log,
+    );
     const hooks = createPluginHooks(this.hooks, plugin, plugin.recorded);
     const host = this;
     const context: PluginContext<unknown> = {
@@ -415,6 +442,14 @@ export class Host {
       state: store,
       processes,
       uci: createUciReader(this.uci),
+      ubus: createPluginUbus(
+        plugin.name,
+        plugin.manifest.permissions?.ubus ?? [],
+        () => this.ubus.connection,
+        (stop) => {
+          if (plugin.generation === generation) plugin.teardowns.push(stop);
+        },
+      ),
       serve(methods: MethodTable, suffix?: string) {
         if (plugin.generation !== generation) return;
         host.methods.register(suffix ? `${plugin.name}.${suffix}` : plugin.name, methods, plugin.name);
@@ -606,6 +641,18 @@ export class Host {
     }
   }
 
+  /** Serves the registry on ubus when ubusd is there (always on OpenWrt; rarely elsewhere). */
+  private async startUbus(): Promise<void> {
+    const path = this.options.ubusSocket === undefined ? this.settings.ubusSocket : this.options.ubusSocket;
+    if (path === null || !this.platform.sockets || !this.platform.fs.exists(path)) return;
+    try {
+      await this.ubus.start(this.platform.sockets, this.clock, path);
+    } catch (error) {
+      this.ubus.stop();
+      this.log.warn('ubusd is not answering; running without ubus', { path, error: messageOf(error) });
+    }
+  }
+
   private installSignals(): void {
     const stopOn = (signal: SignalName) =>
       this.platform.signals.on(signal, () => {
@@ -620,3 +667,13 @@ export class Host {
     );
   }
 }
+
+/** The process runner of a describing host: plugins must not act while only being described. */
+const refuseProcesses: Processes = {
+  run: () =>
+    Promise.reject(new WrtkitError(ErrorCodes.UNSUPPORTED, 'no programs run while plugins are only described (wrtkit acl)')),
+  spawn: () => {
+    throw new WrtkitError(ErrorCodes.UNSUPPORTED, 'no programs run while plugins are only described (wrtkit acl)');
+  },
+  which: () => undefined,
+};

@@ -14,8 +14,11 @@ export interface Platform {
   readonly signals: Signals;
   readonly env: Environment;
   readonly stdio: StandardIO;
-  /** Unix stream sockets; absent where the engine has none (qjs without core/native). */
-  readonly sockets?: UnixSockets;
+  /**
+   * Sockets; absent where the engine has none: qjs without the native module
+   * (core/native, /usr/lib/wrtkit/wrtkit-native.so or $WRTKIT_NATIVE).
+   */
+  readonly sockets?: Sockets;
   /** Arguments after the script name. */
   readonly args: readonly string[];
   /** Loads an ES module by absolute path (plugin bundles). */
@@ -143,7 +146,15 @@ export interface StandardIO {
   readStdin(): Promise<string>;
 }
 
-/** A byte-stream connection (control socket now, ubus later). */
+/**
+ * A byte-stream connection (unix or TCP). Bytes arrive in order, in chunks of any size.
+ *
+ * `write` never blocks and never drops or reorders bytes: what the kernel does not take
+ * at once is queued and sent as the socket drains (the data is copied, so the caller may
+ * reuse its buffer). Writes after `close()`, or after the peer went away, are dropped.
+ * `close()` sends what is still queued, then closes. `onClose` handlers run once, when
+ * the peer closed, the connection failed, or our own close completed.
+ */
 export interface Connection {
   write(data: Uint8Array): void;
   onData(handler: (chunk: Uint8Array) => void): void;
@@ -151,14 +162,100 @@ export interface Connection {
   close(): void;
 }
 
+/** A listening unix stream socket. */
 export interface SocketServer {
   readonly path: string;
+  /** Stops accepting and removes the socket file; open connections stay open. */
   close(): Promise<void>;
 }
 
-export interface UnixSockets {
-  /** Listens on a unix stream socket, replacing a stale socket file. */
+/** A listening TCP socket. */
+export interface TcpServer {
+  /** The address bound (as given, e.g. `127.0.0.1` or `::`). */
+  readonly address: string;
+  /** The port bound; the one the kernel chose when 0 was asked for. */
+  readonly port: number;
+  /** Stops accepting; open connections stay open. */
+  close(): Promise<void>;
+}
+
+/** An IP endpoint: a numeric address (`127.0.0.1`, `::1`) and a port. */
+export interface InetAddress {
+  address: string;
+  port: number;
+}
+
+/** Where a datagram goes or came from: a socket path (unix) or an IP endpoint (udp). */
+export type DatagramAddress = string | InetAddress;
+
+export interface DatagramOptions {
+  family: 'unix' | 'udp4' | 'udp6';
+  /**
+   * unix: the path to bind (a stale socket file is replaced, a live one refused); without
+   * it the socket gets an anonymous address and can still receive replies.
+   * udp: the address and port to bind; without it the wildcard address and a port the
+   * kernel chooses.
+   */
+  bind?: string | InetAddress;
+}
+
+/**
+ * A datagram socket (unix or UDP). Messages keep their boundaries; sends keep their
+ * order (a send the kernel cannot take at once is queued, not dropped).
+ */
+export interface DatagramSocket {
+  /** Resolves once the kernel took the datagram; rejects with WRTKIT_ERR_IO (details.errno). */
+  send(data: Uint8Array, to: DatagramAddress): Promise<void>;
+  /** `from` is a path ('' for an unnamed unix sender) or an IP endpoint. */
+  onMessage(handler: (data: Uint8Array, from: DatagramAddress) => void): void;
+  /** The bound address: a path (unix; '' or an abstract name when unbound) or an IP endpoint. */
+  address(): DatagramAddress;
+  /** Closes the socket; a bound unix socket's file is removed. */
+  close(): void;
+}
+
+export interface NetlinkOptions {
+  /** The netlink protocol, e.g. 0 for NETLINK_ROUTE (the same number on every arch). */
+  protocol: number;
+  /** Multicast group bitmask to join at bind time (RTMGRP_LINK = 1, RTMGRP_IPV4_IFADDR = 0x10, ...). */
+  groups?: number;
+}
+
+/**
+ * A netlink socket. Each message handed to `onMessage` is one datagram from the kernel,
+ * which may hold several netlink messages (nlmsghdr, host byte order).
+ */
+export interface NetlinkSocket {
+  /** The port id the kernel gave this socket (nl_pid); requests carry it, replies go to it. */
+  readonly portId: number;
+  /** Sends a request to the kernel (nl_pid 0). */
+  send(data: Uint8Array): Promise<void>;
+  onMessage(handler: (data: Uint8Array) => void): void;
+  /**
+   * Called when the kernel dropped messages because we read too slowly (ENOBUFS): state
+   * learned from events may be stale and should be dumped again.
+   */
+  onOverrun(handler: () => void): void;
+  close(): void;
+}
+
+/**
+ * Sockets. Addresses are numeric: qjs has no resolver (`localhost` is accepted as
+ * 127.0.0.1); Node also resolves host names for connectTcp.
+ *
+ * On Node, unix datagram and netlink sockets need a native addon Node does not ship:
+ * `openDatagram({ family: 'unix' })` and `openNetlink` reject with
+ * WRTKIT_ERR_UNSUPPORTED there. On qjs every kind is available with the native module.
+ */
+export interface Sockets {
+  /** Listens on a unix stream socket, replacing a stale socket file; the file is mode 0600. */
   listen(path: string, onConnection: (connection: Connection) => void): Promise<SocketServer>;
   /** Connects; rejects with WRTKIT_ERR_CONTROL_UNAVAILABLE when nobody listens. */
   connect(path: string): Promise<Connection>;
+  /** Connects over TCP; rejects with WRTKIT_ERR_IO (details.errno, e.g. ECONNREFUSED). */
+  connectTcp(host: string, port: number): Promise<Connection>;
+  /** Listens on TCP (port 0: the kernel chooses; see TcpServer.port). */
+  listenTcp(host: string, port: number, onConnection: (connection: Connection) => void): Promise<TcpServer>;
+  openDatagram(options: DatagramOptions): Promise<DatagramSocket>;
+  openNetlink(options: NetlinkOptions): Promise<NetlinkSocket>;
 }

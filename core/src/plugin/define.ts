@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { StateStore } from '../state/store.js';
 import type { PluginProcesses } from '../system/processes.js';
 import type { UciReader } from '../config/uci-reader.js';
+import type { PluginUbus } from '../ubus/scoped.js';
 
 /** What `setup` may return: undone in reverse order when the plugin stops. */
 export type Teardown = () => void | Promise<void>;
@@ -34,6 +35,8 @@ export interface PluginContext<TConfig = unknown> {
   readonly processes: PluginProcesses;
   /** Read access to any UCI package (committed state). */
   readonly uci: UciReader;
+  /** ubus, limited to the manifest's permissions.ubus; listeners end with the plugin. */
+  readonly ubus: PluginUbus;
   /** Serves methods as an object named after the plugin (`<plugin>` or `<plugin>.<suffix>`). */
   serve(methods: MethodTable, suffix?: string): void;
   /** Asks the host to compose and apply a UCI package again (coalesced, applied once). */

@@ -26,6 +26,7 @@ export async function makeHost(
     pluginDir: null,
     stateDir: join(root, 'state'),
     controlSocket: null,
+    ubusSocket: null,
     logSink: (record) => records.push(record),
     ...options,
   });

@@ -2,7 +2,10 @@
  * Bundled by qjs.test.ts and run under QuickJS: runs the conformance suite on the qjs
  * platform, plus checks that only make sense in a qjs bundle (engine detection, stdin,
  * decorators and the CommonJS libraries surviving rollup), and prints the results as
- * one JSON line. Usage: qjs <bundle> <empty temp dir>  (stdin: "stdin-probe ü").
+ * one JSON line. Usage: qjs <bundle> <empty temp dir> native|no-native
+ * (stdin: "stdin-probe ü"). `native`: WRTKIT_NATIVE names the built module and every
+ * check runs, sockets included; `no-native`: WRTKIT_NATIVE is empty, sockets must be
+ * undefined, and the checks that need no sockets run (atomic writes then use O_DSYNC).
  */
 import 'reflect-metadata';
 import { SyncHook, AsyncSeriesWaterfallHook } from 'tapable';
@@ -13,14 +16,19 @@ import { runPlatformConformance, type CheckResult } from './conformance.js';
 // An async main, not top-level await: see core/src/main.ts for the QuickJS job-queue stall.
 async function main(): Promise<void> {
   const platform = await loadPlatform();
-  const [tmpDir] = platform.args;
+  const [tmpDir, mode] = platform.args;
+  const withNative = mode === 'native';
 
   const extra: Array<[string, () => Promise<void> | void]> = [
     [
       'qjs: loadPlatform() picks the qjs platform',
       () => {
         if (platform.engine !== 'qjs') throw new Error(`engine ${platform.engine}`);
-        if (platform.sockets !== undefined) throw new Error('sockets should be undefined without core/native');
+        if (mode !== 'native' && mode !== 'no-native') throw new Error(`mode ${String(mode)}: say native or no-native`);
+        if (withNative && platform.sockets === undefined) {
+          throw new Error(`sockets are undefined although WRTKIT_NATIVE=${String(platform.env.get('WRTKIT_NATIVE'))}`);
+        }
+        if (!withNative && platform.sockets !== undefined) throw new Error('sockets should be undefined without core/native');
       },
     ],
     [
@@ -100,9 +108,9 @@ async function main(): Promise<void> {
     }
   }
   if (!tmpDir) {
-    results.push({ name: 'qjs: arguments', ok: false, error: 'usage: qjs <bundle> <tmpdir>' });
+    results.push({ name: 'qjs: arguments', ok: false, error: 'usage: qjs <bundle> <tmpdir> native|no-native' });
   } else {
-    results.push(...(await runPlatformConformance(platform, tmpDir)));
+    results.push(...(await runPlatformConformance(platform, tmpDir, (name) => withNative || !name.startsWith('sockets:'))));
   }
   platform.stdio.writeStdout(`${JSON.stringify({ engine: platform.engine, results })}\n`);
   platform.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -5,12 +5,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle, repoRoot } from '../../../scripts/rollup-plugins.js';
 import { decodeWaitStatus, elfIsMips } from '../../src/platform/qjs/index.js';
+import { parseHost } from '../../src/platform/qjs/sockets.js';
 import { platformCheckNames, type CheckResult } from './conformance.js';
 import { qjsPath } from '../helpers/engines.js';
+import { buildNative } from './native-build.js';
 
-function run(argv: string[], input: string, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  argv: string[],
+  input: string,
+  timeoutMs: number,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -42,6 +49,17 @@ describe('qjs platform helpers', () => {
     expect(elfIsMips(new Uint8Array(8))).toBe(false);
   });
 
+  it('takes numeric hosts only for sockets (qjs has no resolver)', () => {
+    expect(parseHost('127.0.0.1')).toEqual({ v6: false, address: '127.0.0.1' });
+    expect(parseHost('localhost')).toEqual({ v6: false, address: '127.0.0.1' });
+    expect(parseHost('::')).toEqual({ v6: true, address: '::' });
+    expect(parseHost('[::1]')).toEqual({ v6: true, address: '::1' });
+    expect(parseHost('fe80::1%3')).toEqual({ v6: true, address: 'fe80::1', scopeId: 3 });
+    expect(parseHost('fe80::1%eth0')).toBeUndefined();
+    expect(parseHost('router.lan')).toBeUndefined();
+    expect(parseHost('1.2.3')).toBeUndefined();
+  });
+
   it('decodes wait statuses', () => {
     expect(decodeWaitStatus(0)).toEqual({ exitCode: 0, signal: null });
     expect(decodeWaitStatus(3 << 8)).toEqual({ exitCode: 3, signal: null });
@@ -50,14 +68,19 @@ describe('qjs platform helpers', () => {
   });
 });
 
-/** Bundles qjs-entry.ts, runs it on qjs in a fresh temp dir, returns its results. */
-async function runOnQjs(minify: boolean, tmpDirs: string[]): Promise<CheckResult[]> {
+/**
+ * Bundles qjs-entry.ts, runs it on qjs in a fresh temp dir, returns its results. With
+ * `native` (the built module's path) WRTKIT_NATIVE names it; without, WRTKIT_NATIVE is
+ * empty, which switches the module off even where /usr/lib/wrtkit has one.
+ */
+async function runOnQjs(minify: boolean, tmpDirs: string[], native: string | undefined): Promise<CheckResult[]> {
   const qjs = qjsPath();
   const out = path.join(repoRoot, `.cache/test-bundles/platform-conformance${minify ? '.min' : ''}.mjs`);
   await bundle(path.join(repoRoot, 'core/test/platform/qjs-entry.ts'), out, { minify });
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wrtkit-conformance-qjs-'));
   tmpDirs.push(tmpDir);
-  const r = await run([qjs, out, tmpDir], 'stdin-probe ü\n', 60_000);
+  const mode = native ? 'native' : 'no-native';
+  const r = await run([qjs, out, tmpDir, mode], 'stdin-probe ü\n', 90_000, { WRTKIT_NATIVE: native ?? '' });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   let parsed: { engine?: string; results?: CheckResult[] };
   try {
@@ -75,16 +98,23 @@ describe('Platform conformance on QuickJS (qjs)', () => {
   const tmpDirs: string[] = [];
   let results: CheckResult[] = [];
   let minified: CheckResult[] = [];
+  let withoutNative: CheckResult[] = [];
   let setupError: Error | undefined;
 
   beforeAll(async () => {
     try {
-      // The release bundles are minified: run both forms (in parallel, mostly waiting).
-      [results, minified] = await Promise.all([runOnQjs(false, tmpDirs), runOnQjs(true, tmpDirs)]);
+      const native = buildNative();
+      // The release bundles are minified: run both forms (in parallel, mostly waiting),
+      // and once more without the native module.
+      [results, minified, withoutNative] = await Promise.all([
+        runOnQjs(false, tmpDirs, native),
+        runOnQjs(true, tmpDirs, native),
+        runOnQjs(false, tmpDirs, undefined),
+      ]);
     } catch (e) {
       setupError = e as Error;
     }
-  }, 120_000);
+  }, 180_000);
 
   afterAll(() => {
     for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
@@ -100,6 +130,15 @@ describe('Platform conformance on QuickJS (qjs)', () => {
     const extra = results.filter((r) => r.name.startsWith('qjs: '));
     expect(extra.length).toBeGreaterThanOrEqual(5);
     expect(extra.filter((r) => !r.ok)).toEqual([]);
+  });
+
+  it('without the native module: sockets undefined, every other check passes (O_DSYNC writes)', () => {
+    if (setupError) throw setupError;
+    const detection = withoutNative.find((r) => r.name === 'qjs: loadPlatform() picks the qjs platform');
+    expect(detection?.ok, detection?.error).toBe(true);
+    expect(withoutNative.some((r) => r.name.startsWith('sockets:'))).toBe(false);
+    expect(withoutNative.filter((r) => r.name.startsWith('fs.writeAtomic')).length).toBeGreaterThanOrEqual(2);
+    expect(withoutNative.filter((r) => !r.ok)).toEqual([]);
   });
 
   it('passes every check from a minified bundle too', () => {

@@ -8,7 +8,6 @@
 import { ErrorCodes, WrtkitError } from '../../errors.js';
 import type {
   ChildProcess,
-  Connection,
   DirEntry,
   FileKind,
   FileStat,
@@ -16,16 +15,16 @@ import type {
   ProcessResult,
   RunOptions,
   SignalName,
-  SocketServer,
   TimerHandle,
-  UnixSockets,
 } from '../platform.js';
 import { LineSplitter } from '../lines.js';
+import { createNodeSockets } from './sockets.js';
 
 type NodeFs = typeof import('node:fs');
 type NodePath = typeof import('node:path');
 type NodeChild = typeof import('node:child_process');
 type NodeNet = typeof import('node:net');
+type NodeDgram = typeof import('node:dgram');
 type NodeOs = typeof import('node:os');
 
 const SIGNAL_NUMBERS: Record<string, number> = {
@@ -57,6 +56,7 @@ export async function createNodePlatform(argv: readonly string[] = process.argv.
   const path: NodePath = await import('node:path');
   const child: NodeChild = await import('node:child_process');
   const net: NodeNet = await import('node:net');
+  const dgram: NodeDgram = await import('node:dgram');
   const os: NodeOs = await import('node:os');
   const url = await import('node:url');
 
@@ -262,77 +262,7 @@ export async function createNodePlatform(argv: readonly string[] = process.argv.
     };
   }
 
-  const sockets: UnixSockets = {
-    async listen(socketPath, onConnection): Promise<SocketServer> {
-      // A socket file left by a crashed host would make listen fail with EADDRINUSE.
-      // Only remove it when nobody answers on it.
-      if (fs.existsSync(socketPath)) {
-        const alive = await new Promise<boolean>((resolve) => {
-          const probe = net.connect(socketPath);
-          probe.once('connect', () => {
-            probe.destroy();
-            resolve(true);
-          });
-          probe.once('error', () => resolve(false));
-        });
-        if (alive) {
-          throw new WrtkitError(ErrorCodes.IO, `${socketPath} is in use by another process`, {
-            details: { errno: 'EADDRINUSE', path: socketPath },
-          });
-        }
-        fs.rmSync(socketPath, { force: true });
-      }
-      fs.mkdirSync(path.dirname(socketPath), { recursive: true });
-      const server = net.createServer((sock) => onConnection(wrapSocket(sock)));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (e) => reject(ioError(e, 'listen', socketPath)));
-        server.listen(socketPath, () => resolve());
-      });
-      fs.chmodSync(socketPath, 0o600);
-      return {
-        path: socketPath,
-        close: () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            fs.rmSync(socketPath, { force: true });
-          }),
-      };
-    },
-    connect(socketPath): Promise<Connection> {
-      return new Promise((resolve, reject) => {
-        const sock = net.connect(socketPath);
-        sock.once('connect', () => resolve(wrapSocket(sock)));
-        sock.once('error', (e: NodeJS.ErrnoException) =>
-          reject(
-            new WrtkitError(ErrorCodes.CONTROL_UNAVAILABLE, `cannot connect to ${socketPath}: ${e.code ?? e.message}`, {
-              cause: e,
-              details: { path: socketPath, errno: e.code },
-            }),
-          ),
-        );
-      });
-    },
-  };
-
-  function wrapSocket(sock: import('node:net').Socket): Connection {
-    sock.on('error', () => {
-      // a peer that goes away is reported through onClose
-    });
-    return {
-      write(data) {
-        if (!sock.destroyed) sock.write(data);
-      },
-      onData(handler) {
-        sock.on('data', (chunk: Buffer) => handler(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-      },
-      onClose(handler) {
-        sock.on('close', () => handler());
-      },
-      close() {
-        sock.end();
-      },
-    };
-  }
+  const sockets = createNodeSockets({ fs, path, net, dgram });
 
   return {
     engine: 'node',

@@ -6,8 +6,10 @@
  * one bundle for both engines, and a static import would be hoisted to the top of that
  * bundle, where Node cannot resolve it.
  *
- * Sockets are left undefined: QuickJS has no socket API. They arrive with the native C
- * module (core/native, loaded from /usr/lib/wrtkit/native.so) in a later issue.
+ * QuickJS has no sockets and no fsync. Both come from the native C module (core/native),
+ * loaded from $WRTKIT_NATIVE or /usr/lib/wrtkit/wrtkit-native.so when it is installed
+ * (./native.ts, ./sockets.ts). Without it `sockets` is undefined and atomic writes use
+ * O_DSYNC instead of fsync.
  */
 import { ErrorCodes, WrtkitError } from '../../errors.js';
 import type {
@@ -25,6 +27,8 @@ import type {
 } from '../platform.js';
 import { LineSplitter } from '../lines.js';
 import { Utf8StreamDecoder, utf8Encode } from '../../util/utf8.js';
+import { loadNative, nativeErrnoNames } from './native.js';
+import { createQjsSockets } from './sockets.js';
 
 type Std = typeof import('std');
 type Os = typeof import('os');
@@ -136,9 +140,24 @@ export async function createQjsPlatform(): Promise<Platform> {
   const std: Std = await import('std');
   const os: Os = await import('os');
 
+  const native = await loadNative({
+    getenv: (name) => std.getenv(name) ?? undefined,
+    exists: (path) => os.stat(path)[1] === 0,
+    importModule: (path) => import(path),
+    warn: (message) => {
+      std.err.puts(`wrtkit: ${message}\n`);
+      std.err.flush();
+    },
+  });
+
   const isMips = detectMips();
   const O_DSYNC = isMips ? O_DSYNC_MIPS : O_DSYNC_GENERIC;
-  const errnoNames: Record<number, string> = { ...ERRNO_COMMON, ...(isMips ? ERRNO_MIPS : ERRNO_GENERIC) };
+  const errnoNames: Record<number, string> = {
+    ...ERRNO_COMMON,
+    ...(isMips ? ERRNO_MIPS : ERRNO_GENERIC),
+    // The native module's numbers come from the target's own headers.
+    ...(native ? nativeErrnoNames(native) : {}),
+  };
   // std.Error holds the host's own values for the names it knows: trust those most.
   for (const name of Object.getOwnPropertyNames(std.Error)) {
     const value = std.Error[name];
@@ -227,17 +246,29 @@ export async function createQjsPlatform(): Promise<Platform> {
       // A temp file left by a crash would keep its old mode: open() only applies the
       // mode when it creates the file.
       os.remove(tmp);
-      const fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_DSYNC, options.mode ?? 0o644);
+      // With the native module: one fsync after the writes, and an fsync of the directory
+      // after the rename. Without it, O_DSYNC makes every write durable as it happens,
+      // and the rename is left to the file system: on the flash file systems OpenWrt uses
+      // (UBIFS, JFFS2, overlay) renames are ordered after the data they point to.
+      const flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | (native ? 0 : O_DSYNC);
+      const fd = os.open(tmp, flags, options.mode ?? 0o644);
       if (fd < 0) throw ioError(-fd, 'write', path);
       let errno = writeAll(fd, bytes);
+      if (errno === 0 && native) {
+        const synced = native.fsync(fd);
+        if (synced < 0) errno = -synced;
+      }
       const closed = os.close(fd);
       if (errno === 0 && closed < 0) errno = -closed;
       if (errno === 0) {
-        // The rename itself is not made durable: qjs cannot fsync a directory. On the
-        // flash filesystems OpenWrt uses (UBIFS, JFFS2, overlay) renames are ordered
-        // after the data they point to, which O_DSYNC has already written.
         const renamed = os.rename(tmp, path);
         if (renamed < 0) errno = -renamed;
+      }
+      if (errno === 0 && native) {
+        // Makes the rename itself durable. EINVAL: this file system cannot fsync a
+        // directory; the rename stands all the same.
+        const dirSynced = native.fsyncDir(dirname(path));
+        if (dirSynced < 0 && dirSynced !== -native.EINVAL) throw ioError(-dirSynced, 'write', path);
       }
       if (errno !== 0) {
         os.remove(tmp);
@@ -661,6 +692,18 @@ export async function createQjsPlatform(): Promise<Platform> {
       wallMs: () => Date.now(),
     },
     signals,
+    sockets: native
+      ? createQjsSockets({
+          os,
+          native,
+          errnoName,
+          mkdirp: (path) => fileSystem.mkdirp(path),
+          report(what, error) {
+            std.err.puts(`wrtkit: socket ${what} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+            std.err.flush();
+          },
+        })
+      : undefined,
     env: {
       get: (name) => std.getenv(name) ?? undefined,
       all: () => ({ ...std.getenviron() }),
