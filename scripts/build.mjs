@@ -7,6 +7,7 @@
 //   <out>/wrtkit.js                the host + CLI, one ESM file for qjs and Node
 //   <out>/plugins/<name>/index.js  each plugin's bundle (shared modules come from the host)
 //   <out>/plugins/<name>/manifest.json
+//   <out>/acl.d/<group>.json       rpcd ACLs: wrtkit (host), wrtkit-<plugin> (each plugin)
 // Plugin dirs default to examples/plugins/* and plugins/* (workspaces with a "wrtkit" field).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -75,6 +76,34 @@ for (const dir of pluginDirs) {
   fs.writeFileSync(path.join(target, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   report.push([`plugin ${manifest.name}`, result]);
 }
+// rpcd ACLs for what the host and each plugin serve on ubus: the built host, in
+// `describe` mode (plugin setup only; no sockets, no programs), lists the method tables.
+{
+  const { execFileSync } = await import('node:child_process');
+  const os = await import('node:os');
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'wrtkit-acl-'));
+  try {
+    execFileSync(
+      process.execPath,
+      [
+        path.join(out, 'wrtkit.js'),
+        '--config-dir',
+        empty,
+        'acl',
+        '--plugin-dir',
+        path.join(out, 'plugins'),
+        '--out',
+        path.join(out, 'acl.d'),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
+}
+
 if (!quiet) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
   console.log(`bundles in ${path.relative(process.cwd(), out) || '.'} (${minify ? 'minified' : 'not minified'}):`);

@@ -26,10 +26,20 @@ function step(title) {
   console.log(`\n${c('1;36', `== ${title}`)}`);
 }
 
-/** Runs the wrtkit CLI (on Node, which has the control socket) and prints what a user sees. */
+const native = process.env.WRTKIT_NATIVE ?? join(repo, '.cache/native/wrtkit-native.so');
+const qjsArgv = [qjs, '--no-unhandled-rejection'];
+
+/** Runs the wrtkit CLI (on Node by default) and prints what a user sees. */
 function wrtkit(...args) {
-  console.log(c('1', `$ wrtkit ${args.join(' ')}`));
-  const r = spawnSync(process.execPath, [bundle, '--config-dir', configDir, ...args], { encoding: 'utf8' });
+  return wrtkitOn([process.execPath], ...args);
+}
+
+function wrtkitOn(engine, ...args) {
+  console.log(c('1', `$ wrtkit ${args.join(' ')}`) + (engine[0] === qjs ? c('2', '   (on QuickJS)') : ''));
+  const r = spawnSync(engine[0], [...engine.slice(1), bundle, '--config-dir', configDir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, WRTKIT_NATIVE: native },
+  });
   const indent = (text) => text.trimEnd().replace(/^/gm, '  ');
   if (r.stdout.trim()) console.log(indent(r.stdout));
   if (r.stderr.trim()) console.log(c('33', indent(r.stderr)));
@@ -39,7 +49,11 @@ function wrtkit(...args) {
 /** A host process whose log lines are shown as they arrive (dimmed) and can be awaited. */
 function startHost(engineArgv, label) {
   const lines = [];
-  const proc = spawn(engineArgv[0], [...engineArgv.slice(1), bundle, 'run', '--config-dir', configDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(engineArgv[0], [...engineArgv.slice(1), bundle, 'run', '--config-dir', configDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // qjs gets sockets (control socket, CLI) from the native module, as on the router
+    env: { ...process.env, WRTKIT_NATIVE: native },
+  });
   let partial = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (chunk) => {
@@ -91,7 +105,10 @@ config apply 'wireless'
 );
 write('heartbeat', "config heartbeat 'main'\n\toption interval '1000'\n\toption label 'demo-router'\n");
 write('beat-counter', "config counter 'main'\n\toption wifi_iface 'default_radio0'\n\toption ssid 'Community-WiFi'\n");
-write('wireless', "config wifi-device 'radio0'\n\toption type 'mac80211'\n\toption channel '1'\n\nconfig wifi-iface 'default_radio0'\n\toption device 'radio0'\n\toption mode 'ap'\n\toption ssid 'OpenWrt'\n");
+write(
+  'wireless',
+  "config wifi-device 'radio0'\n\toption type 'mac80211'\n\toption channel '1'\n\nconfig wifi-iface 'default_radio0'\n\toption device 'radio0'\n\toption mode 'ap'\n\toption ssid 'OpenWrt'\n",
+);
 
 console.log(c('1', 'wrtkit demo: the host and two example plugins on a virtual router root'));
 console.log(`router root: ${root}`);
@@ -131,7 +148,9 @@ try {
   wrtkit('uci', '-c', configDir, 'commit', 'heartbeat');
 
   step('6. A plugin that throws is isolated, reported and retried; the rest keep running');
-  const status = JSON.parse(spawnSync(process.execPath, [bundle, '--config-dir', configDir, 'call', 'heartbeat.status'], { encoding: 'utf8' }).stdout);
+  const status = JSON.parse(
+    spawnSync(process.execPath, [bundle, '--config-dir', configDir, 'call', 'heartbeat.status'], { encoding: 'utf8' }).stdout,
+  );
   const failAt = status.count + 2;
   wrtkit('uci', '-c', configDir, 'set', `beat-counter.main.fail_at=${failAt}`);
   wrtkit('uci', '-c', configDir, 'commit', 'beat-counter');
@@ -147,13 +166,18 @@ try {
   const exit = await host.exited;
   console.log(`  exit code ${exit.code}; saved state:`);
   for (const name of ['heartbeat', 'beat-counter']) {
-    console.log(`  ${name}.json ${readFileSync(join(root, 'etc/wrtkit/state', `${name}.json`), 'utf8').replace(/\s+/g, ' ').trim()}`);
+    console.log(
+      `  ${name}.json ${readFileSync(join(root, 'etc/wrtkit/state', `${name}.json`), 'utf8')
+        .replace(/\s+/g, ' ')
+        .trim()}`,
+    );
   }
 
-  step('8. The same bundle on QuickJS (the router engine): boot, beat on from saved state, stop');
+  step('8. The same bundle on QuickJS (the router engine): boot, beat on from saved state, the CLI, stop');
   if (existsSync(qjs)) {
-    const onQjs = startHost([qjs, '--no-unhandled-rejection'], 'qjs ');
+    const onQjs = startHost(qjsArgv, 'qjs ');
     await onQjs.waitFor(/heartbeat: beat count/);
+    wrtkitOn(qjsArgv, 'plugins');
     onQjs.proc.kill('SIGTERM');
     console.log(`  exit code ${(await onQjs.exited).code}`);
   } else {

@@ -10,10 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Engine, HostProcess, buildBundles, engineArgv, repoRoot } from '../helpers/engines.js';
+import { buildNative } from '../platform/native-build.js';
 
 let bundles: { host: string; plugins: string };
 beforeAll(() => {
   bundles = buildBundles(join(repoRoot, '.cache/e2e/build'));
+  // qjs gets its sockets (control socket, CLI) from the native module, as on the router
+  process.env.WRTKIT_NATIVE = buildNative();
 }, 120_000);
 
 const roots: string[] = [];
@@ -80,10 +83,12 @@ describe.each<Engine>(['qjs', 'node'])('host bundle on %s', (engine) => {
       );
       expect(r.applies()).toBe(1);
 
-      if (engine === 'node') {
-        // The CLI reaches the host over the control socket.
-        const cli = (...args: string[]) =>
-          execFileSync(process.execPath, [bundles.host, '--config-dir', r.config, ...args], { encoding: 'utf8' });
+      {
+        // The CLI, on the same engine, reaches the host over the control socket.
+        const cli = (...args: string[]) => {
+          const [program, ...argv] = engineArgv(engine, bundles.host, ['--config-dir', r.config, ...args]);
+          return execFileSync(program as string, argv, { encoding: 'utf8' });
+        };
         const plugins = JSON.parse(cli('plugins', '--json')) as Array<{ name: string; state: string; hookTimeMs: number }>;
         expect(plugins.map((p) => [p.name, p.state])).toEqual([
           ['heartbeat', 'running'],

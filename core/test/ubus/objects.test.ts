@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { method } from '../../src/control/methods.js';
+import { ErrorCodes, WrtkitError } from '../../src/errors.js';
+import { createHostMethods } from '../../src/host/host-methods.js';
+import type { Host } from '../../src/host/host.js';
+import { rpcdAcl } from '../../src/ubus/acl.js';
+import { UbusStatusError } from '../../src/ubus/client.js';
+import { BlobmsgType, Status } from '../../src/ubus/constants.js';
+import { dispatchInvoke, replies, signatureOf, statusOf } from '../../src/ubus/objects.js';
+import { ubusAllowed } from '../../src/ubus/scoped.js';
+import { MethodRegistry } from '../../src/control/methods.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/engines.js';
+
+const table = {
+  set: method(
+    {
+      access: 'write',
+      schema: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: { type: 'string' },
+          count: { type: 'integer' },
+          ratio: { type: 'number' },
+          on: { type: 'boolean' },
+          tags: { type: 'array' },
+          opts: { type: 'object' },
+          any: {},
+        },
+      },
+    },
+    (args) => ({ ok: args.name }),
+  ),
+  list: method({ access: 'read', schema: { type: 'object' } }, () => [1, 2]),
+  parts: method({ access: 'read', schema: { type: 'object' } }, () => replies({ a: 1 }, { b: 2 })),
+  nothing: method({ access: 'read', schema: { type: 'object' } }, () => undefined),
+  denied: method({ schema: { type: 'object' } }, () => {
+    throw new WrtkitError(ErrorCodes.PERMISSION, 'no');
+  }),
+  broken: method({ schema: { type: 'object' } }, () => {
+    throw new Error('bug');
+  }),
+  busy: method({ schema: { type: 'object' } }, () => {
+    throw new UbusStatusError(Status.NO_DATA, 'nothing yet');
+  }),
+};
+
+describe('ubus objects from method tables', () => {
+  it('derive the signature ubusd stores from each method schema', () => {
+    expect(signatureOf(table).set).toEqual({
+      name: BlobmsgType.STRING,
+      count: BlobmsgType.INT32,
+      ratio: BlobmsgType.DOUBLE,
+      on: BlobmsgType.INT8,
+      tags: BlobmsgType.ARRAY,
+      opts: BlobmsgType.TABLE,
+      any: BlobmsgType.UNSPEC,
+    });
+    expect(signatureOf(table).list).toEqual({});
+  });
+
+  it('answer with data and the right status for each outcome', async () => {
+    const call = (m: string, args: Record<string, unknown> = {}) => dispatchInvoke(table, 'demo', m, args);
+    expect(await call('set', { name: 'x' })).toEqual({ status: Status.OK, replies: [{ ok: 'x' }] });
+    expect(await call('set', {})).toEqual({ status: Status.INVALID_ARGUMENT, replies: [] });
+    expect(await call('set', { name: 1 })).toEqual({ status: Status.INVALID_ARGUMENT, replies: [] });
+    expect(await call('list')).toEqual({ status: Status.OK, replies: [{ result: [1, 2] }] });
+    expect(await call('parts')).toEqual({ status: Status.OK, replies: [{ a: 1 }, { b: 2 }] });
+    expect(await call('nothing')).toEqual({ status: Status.OK, replies: [] });
+    expect(await call('nope')).toEqual({ status: Status.METHOD_NOT_FOUND, replies: [] });
+    expect((await call('denied')).status).toBe(Status.PERMISSION_DENIED);
+    expect((await call('broken')).status).toBe(Status.UNKNOWN_ERROR);
+    expect((await call('busy')).status).toBe(Status.NO_DATA);
+  });
+
+  it('map coded errors to ubus statuses', () => {
+    expect(statusOf(new WrtkitError(ErrorCodes.HOOK_TIMEOUT, 't'))).toBe(Status.TIMEOUT);
+    expect(statusOf(new WrtkitError(ErrorCodes.UNSUPPORTED, 'u'))).toBe(Status.NOT_SUPPORTED);
+    expect(statusOf(new WrtkitError(ErrorCodes.PLUGIN_DISABLED, 'd'))).toBe(Status.NOT_FOUND);
+    expect(statusOf(new Error('x'))).toBe(Status.UNKNOWN_ERROR);
+  });
+});
+
+describe('plugin ubus permissions', () => {
+  const allowed = ['hostapd.*', 'network.interface.wan:status', 'event:dynapoint.*'];
+  it('allow calls and subscriptions by object and method globs', () => {
+    expect(ubusAllowed(allowed, 'call', 'hostapd.wlan0', 'bss_transition_request')).toBe(true);
+    expect(ubusAllowed(allowed, 'call', 'hostapd.wlan0')).toBe(true);
+    expect(ubusAllowed(allowed, 'call', 'network.interface.wan', 'status')).toBe(true);
+    expect(ubusAllowed(allowed, 'call', 'network.interface.wan', 'down')).toBe(false);
+    expect(ubusAllowed(allowed, 'call', 'network.interface.wan')).toBe(false);
+    expect(ubusAllowed(allowed, 'call', 'system', 'reboot')).toBe(false);
+  });
+  it('allow events only through event: entries', () => {
+    expect(ubusAllowed(allowed, 'event', 'dynapoint.internet')).toBe(true);
+    expect(ubusAllowed(allowed, 'event', 'hostapd.wlan0')).toBe(false);
+    expect(ubusAllowed(['*'], 'event', 'x')).toBe(false);
+  });
+});
+
+describe('rpcd ACLs', () => {
+  it('group each owner, read methods under read and all under write', () => {
+    const registry = new MethodRegistry();
+    registry.register('demo', table, 'demo');
+    registry.register('demo.sub', { get: table.list }, 'demo');
+    const acl = rpcdAcl(registry.describe());
+    expect(acl['wrtkit-demo']).toEqual({
+      description: 'wrtkit plugin demo',
+      read: { ubus: { demo: ['list', 'nothing', 'parts'], 'demo.sub': ['get'] }, uci: ['demo'] },
+      write: {
+        ubus: { demo: ['broken', 'busy', 'denied', 'list', 'nothing', 'parts', 'set'], 'demo.sub': ['get'] },
+        uci: ['demo'],
+      },
+    });
+  });
+
+  it('the host ACL shipped in the package matches the host method table', () => {
+    const registry = new MethodRegistry();
+    registry.register('wrtkit', createHostMethods({} as Host));
+    const shipped = JSON.parse(
+      readFileSync(join(repoRoot, 'core/openwrt/files/usr/share/rpcd/acl.d/wrtkit.json'), 'utf8'),
+    ) as unknown;
+    expect(shipped).toEqual(rpcdAcl(registry.describe()));
+  });
+});
