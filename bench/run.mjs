@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// wrtkit benchmarks: boot time, hook call overhead, RSS after boot and bundle sizes, on
-// Node.js and QuickJS, each figure next to a baseline measured in the same run (the
-// machines this runs on are noisy; only same-run ratios compare). Figures, not tests:
-// nothing here passes or fails on speed. See docs/performance.md.
+// wrtkit benchmarks: boot time, hook call overhead, RSS after boot, bundle sizes, and ubus
+// (blobmsg against JSON, call round trips through our broker), on Node.js and QuickJS,
+// each figure next to a baseline measured in the same run (the machines this runs on are
+// noisy; only same-run ratios compare). Figures, not tests: nothing here passes or fails
+// on speed. See docs/performance.md.
 //
 //   node bench/run.mjs [--runs 15] [--engines node,qjs] [--hook-rounds 9] [--hook-target-ms 25]
+//                      [--ubus-rounds 5] [--ubus-target-ms 300] [--parts boot,hooks,ubus]
 //
 // `make bench` runs this after `make build`; it builds what it measures itself, into
 // .cache/bench, and writes the raw figures to .cache/bench/last.json.
@@ -17,6 +19,7 @@ import { availableEngines, qjsPath } from './lib/engines.mjs';
 import { benchDir, buildFixtures, sizeOf } from './lib/fixtures.mjs';
 import { benchHooks } from './lib/hooks.mjs';
 import { formatReport } from './lib/report.mjs';
+import { benchUbus, buildUbusBench } from './lib/ubus.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -26,6 +29,9 @@ const option = (name, fallback) => {
 const runs = Number(option('runs', 15));
 const hookRounds = Number(option('hook-rounds', 9));
 const hookTargetMs = Number(option('hook-target-ms', 25));
+const ubusRounds = Number(option('ubus-rounds', 5));
+const ubusTargetMs = Number(option('ubus-target-ms', 300));
+const parts = option('parts', 'boot,hooks,ubus').split(',');
 const engines = availableEngines().filter((e) => option('engines', 'node,qjs').split(',').includes(e));
 const PLUGIN_COUNTS = [0, 1, 10, 50];
 const HOOK_TAPS = [1, 10, 50];
@@ -62,7 +68,17 @@ const started = performance.now();
 const result = {
   date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   machine: machine(),
-  settings: { runs, engines, pluginCounts: PLUGIN_COUNTS, hookTaps: HOOK_TAPS, hookRounds, hookTargetMs },
+  settings: {
+    runs,
+    engines,
+    parts,
+    pluginCounts: PLUGIN_COUNTS,
+    hookTaps: HOOK_TAPS,
+    hookRounds,
+    hookTargetMs,
+    ubusRounds,
+    ubusTargetMs,
+  },
   jsonPath: path.relative(process.cwd(), path.join(benchDir, 'last.json')) || path.join(benchDir, 'last.json'),
 };
 
@@ -78,11 +94,29 @@ result.sizes = [
 
 // Hooks first: they run in one process per engine and are over in seconds, before the
 // boot rounds have filled the page cache and the scheduler with short-lived processes.
-log(`bench: hook call overhead (K = ${HOOK_TAPS.join(', ')}) on ${engines.join(', ')}`);
-result.hooks = benchHooks({ engines, ks: HOOK_TAPS, fixtures, targetMs: hookTargetMs, rounds: hookRounds });
+if (parts.includes('hooks')) {
+  log(`bench: hook call overhead (K = ${HOOK_TAPS.join(', ')}) on ${engines.join(', ')}`);
+  result.hooks = benchHooks({ engines, ks: HOOK_TAPS, fixtures, targetMs: hookTargetMs, rounds: hookRounds });
+}
 
-log(`bench: boot and RSS, ${runs} interleaved rounds on ${engines.join(', ')}`);
-result.boot = await benchBoot({ engines, counts: PLUGIN_COUNTS, runs, fixtures, log });
+// ubus next, for the same reason: a few processes for a few seconds each, one at a time.
+if (parts.includes('ubus')) {
+  const bench = await buildUbusBench();
+  result.ubus = await benchUbus({
+    engines,
+    bench,
+    codecTargetMs: hookTargetMs,
+    codecRounds: hookRounds,
+    callTargetMs: ubusTargetMs,
+    callRounds: ubusRounds,
+    log,
+  });
+}
+
+if (parts.includes('boot')) {
+  log(`bench: boot and RSS, ${runs} interleaved rounds on ${engines.join(', ')}`);
+  result.boot = await benchBoot({ engines, counts: PLUGIN_COUNTS, runs, fixtures, log });
+}
 
 result.totalMs = performance.now() - started;
 fs.mkdirSync(benchDir, { recursive: true });

@@ -8,7 +8,9 @@ import { loadHostSettings } from '../host/host-config.js';
 import type { PluginStatus } from '../host/plugin-runtime.js';
 import type { Platform } from '../platform/platform.js';
 import { UciContext, runUciCommand } from '../uci/index.js';
-import { UbusStatusError } from '../ubus/client.js';
+import { createLogger } from '../log/logger.js';
+import { startBroker } from '../ubus/broker.js';
+import { UBUS_SOCKET, UbusStatusError } from '../ubus/client.js';
 import { type RpcdAcl, rpcdAcl } from '../ubus/acl.js';
 import { WRTKIT_VERSION } from '../version.js';
 import { formatTable } from './format.js';
@@ -31,6 +33,8 @@ Commands:
   config validate              check /etc/config for the host and every plugin
   acl [--out <dir>]            rpcd ACL files for the host's and the plugins' ubus objects
   uci <uci arguments>          the uci command line, on any host (see wrtkit uci)
+  ubusd [--socket <path>]      a ubus broker until SIGTERM, for hosts without ubusd
+                               (default /var/run/ubus/ubus.sock)
   version                      print the version
 
 Options:
@@ -215,6 +219,8 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
         }
         return ExitCode.ok;
       }
+      case 'ubusd':
+        return await runBroker(platform, (args.socket as string | undefined) ?? UBUS_SOCKET);
       case 'uci': {
         const stdinNeeded = argv.slice(uciAt + 1).some((a) => a === 'import' || a === 'batch');
         const result = await runUciCommand([...argv.slice(uciAt + 1)], {
@@ -299,6 +305,27 @@ async function describeAcl(platform: Platform, options: Options): Promise<RpcdAc
     for (const entry of platform.fs.list(scratch)) platform.fs.remove(`${scratch}/${entry.name}`);
     platform.fs.remove(scratch);
   }
+}
+
+/**
+ * `wrtkit ubusd`: the ubus broker (core/src/ubus/broker.ts) on hosts that have no ubusd
+ * (development hosts, CI, the lab). Logs to stderr; exits 0 after SIGTERM or SIGINT.
+ */
+async function runBroker(platform: Platform, path: string): Promise<number> {
+  const sockets = platform.sockets;
+  if (!sockets) {
+    platform.stdio.writeStderr('wrtkit ubusd: this engine has no sockets (qjs needs the native module, core/native)\n');
+    return ExitCode.failed;
+  }
+  const { logger } = createLogger((_record, line) => platform.stdio.writeStderr(`${line}\n`), 'ubusd');
+  const clock = new SystemClock(platform.timers);
+  const broker = await startBroker({ sockets, path, clock, log: logger });
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) platform.signals.on(signal, resolve);
+  });
+  await broker.close();
+  logger.info('stopped');
+  return ExitCode.ok;
 }
 
 /** `wrtkit run`: the daemon procd supervises. Exits 0 after SIGTERM. */

@@ -114,6 +114,7 @@ export class Host {
   private readonly startedAt: number;
   private stopping: Promise<void> | undefined;
   private reloads: Promise<unknown> = Promise.resolve();
+  private ubusRetry: (() => void) | undefined;
   private readonly stoppedSignal: Promise<void>;
   private resolveStopped!: () => void;
 
@@ -283,6 +284,7 @@ export class Host {
       }
     }
     await this.control?.close();
+    this.ubusRetry?.();
     this.ubus.stop();
     for (const off of this.signalOff.splice(0)) off();
     this.phase = 'stopped';
@@ -641,16 +643,31 @@ export class Host {
     }
   }
 
-  /** Serves the registry on ubus when ubusd is there (always on OpenWrt; rarely elsewhere). */
+  /**
+   * Serves the registry on ubus when ubusd is there (always on OpenWrt). Where it is not
+   * there yet, the host looks again every UBUS_RETRY_MS; once connected, the client
+   * itself reconnects after ubusd restarts.
+   */
   private async startUbus(): Promise<void> {
     const path = this.options.ubusSocket === undefined ? this.settings.ubusSocket : this.options.ubusSocket;
-    if (path === null || !this.platform.sockets || !this.platform.fs.exists(path)) return;
-    try {
-      await this.ubus.start(this.platform.sockets, this.clock, path);
-    } catch (error) {
-      this.ubus.stop();
-      this.log.warn('ubusd is not answering; running without ubus', { path, error: messageOf(error) });
-    }
+    if (path === null || !this.platform.sockets) return;
+    const sockets = this.platform.sockets;
+    const attempt = async (first: boolean): Promise<void> => {
+      if (this.stopping) return;
+      if (this.platform.fs.exists(path)) {
+        try {
+          await this.ubus.start(sockets, this.clock, path);
+          return;
+        } catch (error) {
+          this.ubus.stop();
+          this.log.warn('ubusd is not answering; trying again later', { path, error: messageOf(error) });
+        }
+      } else if (first) {
+        this.log.info('no ubusd; serving the control socket only (will look for ubusd again)', { path });
+      }
+      this.ubusRetry = this.clock.setTimeout(() => void attempt(false), UBUS_RETRY_MS);
+    };
+    await attempt(true);
   }
 
   private installSignals(): void {
@@ -667,6 +684,9 @@ export class Host {
     );
   }
 }
+
+/** How often a host without ubusd looks for it again. */
+const UBUS_RETRY_MS = 10_000;
 
 /** The process runner of a describing host: plugins must not act while only being described. */
 const refuseProcesses: Processes = {

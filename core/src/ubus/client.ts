@@ -143,6 +143,8 @@ export class UbusClient {
   private reconnectDelay: number;
   private readonly listeners = new Set<(state: 'connected' | 'disconnected') => void>();
   private monitorHandler: ((record: MonitorRecord) => void) | undefined;
+  /** Object ids by path, so a call by name costs one round trip; dropped on NOT_FOUND and reconnect. */
+  private readonly ids = new Map<string, number>();
 
   private constructor(private readonly options: UbusClientOptions) {
     this.reconnectDelay = options.reconnect ? options.reconnect.initialMs : 0;
@@ -199,9 +201,25 @@ export class UbusClient {
     args: Record<string, unknown> = {},
     options: CallOptions = {},
   ): Promise<Array<Record<string, unknown>>> {
-    const id = typeof object === 'number' ? object : await this.lookupId(object, options);
+    if (typeof object === 'number') return this.invoke(object, object, method, args, options);
+    const cached = this.ids.get(object);
+    if (cached !== undefined) {
+      try {
+        return await this.invoke(object, cached, method, args, options);
+      } catch (error) {
+        // The object went away or came back with a new id (its owner restarted): look again.
+        if (!(error instanceof UbusStatusError && error.status === Status.NOT_FOUND)) throw error;
+        this.ids.delete(object);
+      }
+    }
+    const id = await this.lookupId(object, options);
+    this.ids.set(object, id);
+    return this.invoke(object, id, method, args, options);
+  }
+
+  private async invoke(label: string | number, id: number, method: string, args: Record<string, unknown>, options: CallOptions) {
     const { status, data } = await this.request((seq) => invokeMessage(seq, id, method, args), options.timeoutMs);
-    this.check(status, `call ${String(object)} ${method}`);
+    this.check(status, `call ${String(label)} ${method}`);
     return data;
   }
 
@@ -382,6 +400,7 @@ export class UbusClient {
     const wasConnected = this.connection !== undefined;
     this.connection = undefined;
     this.clientId = 0;
+    this.ids.clear();
     for (const [seq, pending] of this.pending) {
       pending.cancelTimer?.();
       pending.reject(error);
@@ -410,19 +429,44 @@ export class UbusClient {
     if (this.closed) return;
     try {
       await this.open();
-      // ubusd forgot us: register everything again (objects get new ids).
-      for (const registration of this.registrations) {
-        if (registration.kind === 'object') await this.registerObject(registration);
-        else if (registration.kind === 'listener') await this.registerListener(registration);
-        else await this.registerSubscriber(registration);
-      }
-      this.options.log?.info('ubus: reconnected', { objects: this.registrations.length });
     } catch (error) {
       this.options.log?.debug('ubus: reconnect failed', { error: messageOf(error) });
       this.connection?.close();
       this.dropConnection(error instanceof Error ? error : new Error(String(error)));
       this.scheduleReconnect();
+      return;
     }
+    // ubusd forgot us: register everything again (objects get new ids). One that fails
+    // (a subscription whose object is not back yet) is retried on its own, without
+    // disturbing the others.
+    await this.registerAgain([...this.registrations], this.options.reconnect ? this.options.reconnect.initialMs : 1000);
+    this.options.log?.info('ubus: reconnected', { registrations: this.registrations.length });
+  }
+
+  private async registerAgain(registrations: Registration[], delay: number): Promise<void> {
+    const failed: Registration[] = [];
+    for (const registration of registrations) {
+      if (!this.connected || !this.registrations.includes(registration)) continue;
+      try {
+        if (registration.kind === 'object') await this.registerObject(registration);
+        else if (registration.kind === 'listener') await this.registerListener(registration);
+        else await this.registerSubscriber(registration);
+      } catch (error) {
+        failed.push(registration);
+        this.options.log?.warn('ubus: cannot register again; retrying', {
+          what:
+            registration.kind === 'object'
+              ? registration.name
+              : registration.kind === 'subscriber'
+                ? `subscription to ${registration.target}`
+                : 'listener',
+          error: messageOf(error),
+        });
+      }
+    }
+    if (failed.length === 0 || this.closed) return;
+    const maxMs = this.options.reconnect ? this.options.reconnect.maxMs : 30_000;
+    this.options.clock.setTimeout(() => void this.registerAgain(failed, Math.min(delay * 2, maxMs)), delay);
   }
 
   // ---- requests --------------------------------------------------------------------
@@ -600,7 +644,7 @@ export class UbusClient {
   }
 
   private async registerListener(entry: ListenerEntry): Promise<void> {
-    await this.anonymousObject(entry);
+    if (entry.id === 0) await this.anonymousObject(entry);
     for (const pattern of entry.patterns) {
       const id = entry.id;
       const { status } = await this.request((seq) => eventRegisterMessage(seq, id, pattern));
@@ -609,7 +653,8 @@ export class UbusClient {
   }
 
   private async registerSubscriber(entry: SubscriberEntry): Promise<void> {
-    await this.anonymousObject(entry);
+    // A retry after a failure keeps the object it already got on this connection.
+    if (entry.id === 0) await this.anonymousObject(entry);
     entry.targetId = await this.lookupId(entry.target);
     const { id, targetId } = entry;
     const { status } = await this.request((seq) => subscribeMessage(seq, id, targetId));

@@ -54,7 +54,7 @@ export interface RawAttr {
  * One attribute. The value kind follows the id (as libubus's policy and ubusd's use of
  * it): STATUS int32; OBJPATH/METHOD/USER/GROUP strings (NUL-terminated on the wire);
  * OBJID/OBJTYPE/TARGET u32; ACTIVE/NO_REPLY an int8 flag; DATA a blobmsg table body;
- * SIGNATURE blobmsg tables of INT32 types; SUBSCRIBERS a list of OBJID attributes.
+ * SIGNATURE blobmsg tables of INT32 types; SUBSCRIBERS a list of id-0 int32 attributes.
  * DATA and SIGNATURE accept plain objects when encoding and decode to typed nodes (exact
  * types, order, repeated names); `attrsOf` turns those into plain objects.
  */
@@ -204,7 +204,10 @@ function tryBlobmsg(data: Uint8Array): BlobmsgNode[] | undefined {
   }
 }
 
-/** ubusd lists subscribers as a nest of UBUS_ATTR_OBJID attributes. */
+/**
+ * ubusd lists subscribers as a nest of 32-bit ints with attribute id 0
+ * (`blob_put_int32(&b, 0, id)` in ubusd_handle_notify); libubus reads any id there.
+ */
 function decodeSubscribers(data: Uint8Array): number[] | undefined {
   let attrs: BlobAttr[];
   try {
@@ -215,7 +218,7 @@ function decodeSubscribers(data: Uint8Array): number[] | undefined {
   }
   const ids: number[] = [];
   for (const attr of attrs) {
-    if (attr.extended || attr.id !== Attr.OBJID || attr.data.length !== 4) return undefined;
+    if (attr.extended || attr.data.length !== 4) return undefined;
     ids.push(viewOf(attr.data).getUint32(0));
   }
   return ids;
@@ -288,7 +291,7 @@ function writeAttr(w: BlobWriter, attr: UbusAttr, kind: Kind | undefined): void 
     case 'subscribers':
       if (!Array.isArray(value)) throw encodeError(`ubus attribute ${id} must be a list of object ids`);
       for (const objid of value) {
-        const sub = w.begin(Attr.OBJID);
+        const sub = w.begin(0);
         w.u32(checkInt(objid, 0, 0xffffffff, 'subscriber id'));
         w.end(sub);
       }

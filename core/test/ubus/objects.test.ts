@@ -125,3 +125,22 @@ describe('rpcd ACLs', () => {
     expect(shipped).toEqual(rpcdAcl(registry.describe()));
   });
 });
+
+describe('ubusd subscriber lists', () => {
+  it('decode as ubusd writes them (int32 attributes with id 0) and encode the same way', async () => {
+    const { decodeMessage, encodeMessage, attrsOf } = await import('../../src/ubus/message.js');
+    // STATUS answer to a NOTIFY without NO_REPLY, laid out as ubusd_handle_notify builds it:
+    // OBJID, SUBSCRIBERS { int32 id 0, int32 id 0 }, STATUS
+    const hex =
+      '0001000500000000' + // header: STATUS, seq 5, peer 0
+      '00000028' + // root blob, 40 bytes
+      '030000080000002a' + // OBJID 42
+      '0b000014' +
+      '0000000800000007' +
+      '00000008ffffffff' + // SUBSCRIBERS nest
+      '0100000800000000'; // STATUS 0
+    const message = decodeMessage(Buffer.from(hex, 'hex'));
+    expect(attrsOf(message)).toEqual({ objid: 42, subscribers: [7, 0xffffffff], status: 0 });
+    expect(Buffer.from(encodeMessage(message)).toString('hex')).toBe(hex);
+  });
+});

@@ -151,11 +151,12 @@ export function createNodeSockets({ fs, path, net, dgram }: NodeSocketModules): 
       fs.chmodSync(socketPath, 0o600);
       return {
         path: socketPath,
-        close: () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            fs.rmSync(socketPath, { force: true });
-          }),
+        // Stops listening at once (as the TCP server does); open connections are their
+        // owner's to close — Node's close callback would wait for every one of them.
+        close: async () => {
+          server.close();
+          fs.rmSync(socketPath, { force: true });
+        },
       };
     },
 
