@@ -39,7 +39,7 @@ generated: deps
 	@$(NODE) core/scripts/gen-config.mjs core/schema/wrtkit.schema.json core/src/generated --type HostConfig --check
 	@for d in examples/plugins/*/ plugins/*/; do \
 	  [ -f "$$d/schema.json" ] || continue; \
-	  $(NODE) core/scripts/gen-config.mjs "$$d/schema.json" "$$d/src/generated" --check || exit 1; \
+	  (cd "$$d" && $(NODE) $(CURDIR)/sdk/bin/wrtkit.mjs gen-config --check) || exit 1; \
 	done
 
 check: typecheck lint generated

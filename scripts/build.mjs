@@ -11,10 +11,8 @@
 // Plugin dirs default to examples/plugins/* and plugins/* (workspaces with a "wrtkit" field).
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
-import { rollup } from 'rollup';
-import { isExternal, outputOptions, repoRoot, wrtkitPlugins } from './rollup-plugins.js';
-import { runtimeBridge } from './runtime-bridge.js';
+import { buildPlugin, bundleTo } from '../sdk/build/plugin.mjs';
+import { repoRoot } from './rollup-plugins.js';
 
 const argv = process.argv.slice(2);
 const outIndex = argv.indexOf('--out');
@@ -30,52 +28,17 @@ if (pluginDirs.length === 0) {
     .filter((d) => fs.existsSync(path.join(d, 'package.json')));
 }
 
-async function bundleTo(input, file, extraPlugins = []) {
-  const build = await rollup({
-    input,
-    external: isExternal,
-    plugins: [...extraPlugins, ...wrtkitPlugins({ minify })],
-    onwarn(warning) {
-      if (warning.code === 'UNRESOLVED_IMPORT') throw new Error(`${input}: ${warning.message}`);
-      if (warning.code === 'CIRCULAR_DEPENDENCY' || warning.code === 'THIS_IS_UNDEFINED') return;
-      if (!quiet) console.warn(`warning: ${warning.message}`);
-    },
-  });
-  try {
-    await build.write({ ...outputOptions, file });
-  } finally {
-    await build.close();
-  }
-  const bytes = fs.readFileSync(file);
-  return { file, size: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
-}
-
-/** The manifest the host reads before loading code: the package's "wrtkit" field + name/version. */
-function manifestFor(pkg) {
-  const { name, ...rest } = pkg.wrtkit;
-  return {
-    name: name ?? pkg.name.replace(/^@[^/]+\//, ''),
-    version: pkg.version,
-    ...(pkg.description && !rest.description ? { description: pkg.description } : {}),
-    ...rest,
-    entry: 'index.js',
-  };
-}
-
 const report = [];
 fs.mkdirSync(out, { recursive: true });
-report.push(['wrtkit (host + CLI)', await bundleTo(path.join(repoRoot, 'core/src/main.ts'), path.join(out, 'wrtkit.js'))]);
+const warn = quiet ? undefined : (message) => console.warn(`warning: ${message}`);
+report.push(['wrtkit (host + CLI)', await bundleTo(path.join(repoRoot, 'core/src/main.ts'), path.join(out, 'wrtkit.js'), { minify, onWarning: warn })]);
 for (const dir of pluginDirs) {
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   if (!pkg.wrtkit) continue;
-  const manifest = manifestFor(pkg);
-  const target = path.join(out, 'plugins', manifest.name);
-  fs.rmSync(target, { recursive: true, force: true });
-  fs.mkdirSync(target, { recursive: true });
-  const result = await bundleTo(path.join(dir, 'src/index.ts'), path.join(target, 'index.js'), [runtimeBridge()]);
-  fs.writeFileSync(path.join(target, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  report.push([`plugin ${manifest.name}`, result]);
+  const built = await buildPlugin(dir, path.join(out, 'plugins'), { minify, onWarning: warn });
+  report.push([`plugin ${built.manifest.name}`, built]);
 }
+
 // rpcd ACLs for what the host and each plugin serve on ubus: the built host, in
 // `describe` mode (plugin setup only; no sockets, no programs), lists the method tables.
 {

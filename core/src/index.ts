@@ -37,7 +37,8 @@ export type { LogFields, LogLevel, LogRecord, LogSink, Logger } from './log/logg
 export type { StateStore } from './state/store.js';
 export type { PluginProcesses } from './system/processes.js';
 export { UciPackage, UciSection, exportUci, parseUci } from './uci/index.js';
-export type { Platform, ProcessResult, RunOptions } from './platform/platform.js';
+export type { UciChange } from './uci/index.js';
+export type { ChildProcess, Platform, ProcessResult, Processes, RunOptions } from './platform/platform.js';
 export { UbusClient, UbusStatusError, UBUS_SOCKET } from './ubus/client.js';
 export type { CallOptions, ServedObject, UbusObjectInfo } from './ubus/client.js';
 export { replies } from './ubus/objects.js';

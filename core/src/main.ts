@@ -8,7 +8,10 @@ import * as core from './index.js';
 import { loadPlatform } from './platform/detect.js';
 import { installRuntime } from './runtime/bridge.js';
 
-installRuntime({ '@wrtkit/core': core, tsyringe, tapable });
+// @wrtkit/sdk, as plugins import it: core's API plus tapable's hooks and tsyringe's
+// decorators (sdk/src/index.ts lists the same names).
+const sdk = { ...core, ...tapable, inject: tsyringe.inject, injectable: tsyringe.injectable, singleton: tsyringe.singleton };
+installRuntime({ '@wrtkit/sdk': sdk, '@wrtkit/core': core, tsyringe, tapable });
 
 // No top-level await on purpose: on QuickJS 2025-04-26, once the main module has awaited
 // a dynamic import at top level, promise jobs only run when an os event (timer, fd,

@@ -1,4 +1,4 @@
-import { definePlugin, method } from '@wrtkit/core';
+import { definePlugin, method } from '@wrtkit/sdk';
 import { heartbeatHooks } from '@wrtkit-example/heartbeat/hooks';
 import type { Config } from './generated/config.js';
 import validateConfig from './generated/validate-config.js';

@@ -1,5 +1,5 @@
-import { defineHooks } from '@wrtkit/core';
-import { AsyncParallelHook } from 'tapable';
+import { AsyncParallelHook, defineHooks } from '@wrtkit/sdk';
+
 
 /** One beat, as other plugins receive it. */
 export interface Beat {

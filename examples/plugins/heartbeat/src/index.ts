@@ -1,4 +1,4 @@
-import { type Cancel, definePlugin, method } from '@wrtkit/core';
+import { type Cancel, definePlugin, method } from '@wrtkit/sdk';
 import type { Config } from './generated/config.js';
 import validateConfig from './generated/validate-config.js';
 import schema from '../schema.json';
