@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the host bundle and the plugin bundles, and prints a size report.
 //
-//   node scripts/build.mjs [--out build] [--no-minify] [plugin-dir ...]
+//   node scripts/build.mjs [--out build] [--no-minify] [--no-plugins | plugin-dir ...]
 //
 // Output:
 //   <out>/wrtkit.js                the host + CLI, one ESM file for qjs and Node
@@ -20,7 +20,7 @@ const out = path.resolve(outIndex >= 0 ? argv[outIndex + 1] : path.join(repoRoot
 const minify = !argv.includes('--no-minify');
 const quiet = argv.includes('--quiet');
 let pluginDirs = argv.filter((a, i) => !a.startsWith('--') && i !== outIndex + 1);
-if (pluginDirs.length === 0) {
+if (pluginDirs.length === 0 && !argv.includes('--no-plugins')) {
   pluginDirs = ['examples/plugins', 'plugins']
     .map((d) => path.join(repoRoot, d))
     .filter((d) => fs.existsSync(d))

@@ -3,6 +3,7 @@ import type {
   BootInfo,
   ClientAuthorizationEvent,
   ComposeContext,
+  ComposedPackage,
   ComposeValue,
   ConfigChange,
   ConnectivityEvent,
@@ -12,12 +13,26 @@ import type {
   StationEvent,
 } from './events.js';
 
+/** The host's hooks: the kind is in each class name, the payloads in events.ts. */
+export interface HostHooks {
+  readonly boot: AsyncSeriesHook<[BootInfo]>;
+  readonly ready: AsyncParallelHook<[]>;
+  readonly configChanged: AsyncSeriesHook<[ConfigChange]>;
+  readonly shutdown: AsyncSeriesHook<[ShutdownInfo]>;
+  readonly link: AsyncParallelHook<[LinkEvent]>;
+  readonly station: AsyncParallelHook<[StationEvent]>;
+  readonly connectivity: AsyncParallelHook<[ConnectivityEvent]>;
+  readonly clientAuthorization: AsyncParallelHook<[ClientAuthorizationEvent]>;
+  readonly peer: AsyncParallelHook<[PeerEvent]>;
+  readonly compose: Readonly<Record<ComposedPackage, AsyncSeriesWaterfallHook<[ComposeValue, ComposeContext]>>>;
+}
+
 /**
  * Every hook the host offers, declared in one place and frozen: nobody adds hooks to
  * core at run time (plugins offer their own with defineHooks). The class name says the
  * kind; the argument names are what docs/hooks.md shows.
  */
-export function createHostHooks() {
+export function createHostHooks(): HostHooks {
   return Object.freeze({
     // lifecycle (fired by the host only)
     boot: new AsyncSeriesHook<[BootInfo]>(['boot'], 'boot'),
@@ -40,7 +55,6 @@ export function createHostHooks() {
   });
 }
 
-export type HostHooks = ReturnType<typeof createHostHooks>;
 
 /** Hooks only the host may call; plugins can tap them. */
 export const LifecycleHookNames = ['boot', 'ready', 'configChanged', 'shutdown'] as const;

@@ -86,11 +86,19 @@ export function readBlobAttrs(bytes: Uint8Array, what = 'blob'): BlobAttr[] {
  * and closing writes the length back into the header and zero-pads to 4. Nesting is just
  * closing in reverse order, since a container's length is everything written since it
  * was opened (children already padded). The buffer doubles as needed.
+ *
+ * `buf`, `view` and `pos` are open to the encoders of this package, which write scalars
+ * in place after `reserve` (one call per attribute instead of one per field). They rely
+ * on what every method keeps true: the bytes from `pos` on are zero (buffers start
+ * zeroed and nothing is written past `pos`), so padding needs no writing.
  */
 export class BlobWriter {
-  private buf: Uint8Array;
-  private view: DataView;
-  private pos = 0;
+  /** @internal */
+  buf: Uint8Array;
+  /** @internal A view of `buf`, replaced with it. */
+  view: DataView;
+  /** @internal Bytes written so far. */
+  pos = 0;
 
   constructor(initialSize = 256) {
     this.buf = new Uint8Array(Math.max(16, initialSize));
@@ -177,7 +185,8 @@ export class BlobWriter {
     return this.buf.slice(0, this.pos);
   }
 
-  private reserve(count: number): void {
+  /** Makes room for `count` more bytes at `pos`, growing the buffer geometrically. */
+  reserve(count: number): void {
     if (this.pos + count <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + count) size *= 2;
@@ -186,4 +195,88 @@ export class BlobWriter {
     this.buf = next;
     this.view = viewOf(next);
   }
+}
+
+// ---- UTF-8 on the hot paths ----------------------------------------------------------------
+//
+// core/src/util/utf8.ts decodes with a byte-by-byte state machine (plus a native path for
+// long input) and encodes into a new array: right for streams, costly for the many short
+// names and strings of a blobmsg table, above all on QuickJS (no TextEncoder/TextDecoder,
+// tens of ns per interpreted operation). Here strings are written straight into the
+// writer's buffer, and read through native string functions: the bytes as a Latin-1
+// string (one String.fromCharCode per message, then substring per field), which
+// escape() + decodeURIComponent() decode as strict UTF-8.
+
+/**
+ * Writes `text` as UTF-8 at `at` (room for text.length * 3 bytes is the caller's), lone
+ * surrogates as U+FFFD, exactly as utf8Encode; returns the end.
+ */
+export function writeUtf8(buf: Uint8Array, at: number, text: string): number {
+  let p = at;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      buf[p++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 0x3f);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        buf[p++] = 0xf0 | (cp >> 18);
+        buf[p++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[p++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[p++] = 0x80 | (cp & 0x3f);
+        i++;
+        continue;
+      }
+      c = 0xfffd;
+    }
+    buf[p++] = 0xe0 | (c >> 12);
+    buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+    buf[p++] = 0x80 | (c & 0x3f);
+  }
+  return p;
+}
+
+/** Bytes per String.fromCharCode.apply call: QuickJS takes at most 65535 arguments, V8 slows down past a few thousand. */
+const LATIN1_CHUNK = 4096;
+
+/** bytes[start..end) as a string of one char per byte (U+0000..U+00FF). */
+export function latin1Of(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= LATIN1_CHUNK) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  let out = '';
+  for (let i = start; i < end; i += LATIN1_CHUNK) {
+    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + LATIN1_CHUNK)) as unknown as number[]);
+  }
+  return out;
+}
+
+/**
+ * A Latin-1 string of bytes read as strict UTF-8: the text, or undefined when the bytes
+ * are not valid UTF-8 (what utf8Decode would turn into U+FFFD, so that utf8Encode of its
+ * result would not give the bytes back). escape() keeps ASCII letters, digits and
+ * `@*_+-./` as they are, so most names need no decoding at all; anything else is %XX,
+ * which decodeURIComponent decodes as UTF-8, refusing overlongs, surrogates, code points
+ * above U+10FFFF and truncated sequences, as the Encoding Standard does.
+ */
+export function utf8OfLatin1(latin1: string): string | undefined {
+  const escaped = escape(latin1);
+  if (escaped === latin1) return latin1;
+  try {
+    return decodeURIComponent(escaped);
+  } catch {
+    return undefined;
+  }
+}
+
+/** bytes[start..end) as strict UTF-8 (see utf8OfLatin1), or undefined. */
+export function utf8Strict(bytes: Uint8Array, start: number, end: number): string | undefined {
+  return start === end ? '' : utf8OfLatin1(latin1Of(bytes, start, end));
 }

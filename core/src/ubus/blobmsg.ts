@@ -16,9 +16,19 @@
  * repeated names), so decoding also yields typed nodes (`decodeBlobmsgAttrs`) which encode
  * back to the exact bytes; `Typed` forces a wire type when encoding.
  */
-import { utf8Decode, utf8Encode } from '../util/utf8.js';
+import { utf8Decode } from '../util/utf8.js';
 import { BlobmsgType } from './constants.js';
-import { BlobWriter, encodeError, protocolError, readBlobAttrs, viewOf } from './blob.js';
+import {
+  BLOB_ATTR_EXTENDED,
+  BLOB_ATTR_LEN_MASK,
+  BlobWriter,
+  encodeError,
+  latin1Of,
+  protocolError,
+  utf8OfLatin1,
+  viewOf,
+  writeUtf8,
+} from './blob.js';
 
 export type BlobmsgValue = null | boolean | number | bigint | string | BlobmsgValue[] | { [key: string]: BlobmsgValue } | Typed;
 
@@ -149,6 +159,52 @@ export interface BlobmsgNode {
 export const BLOBMSG_MAX_DEPTH = 128;
 
 // ---- encoding --------------------------------------------------------------------------
+//
+// Plain values are written straight into the writer's buffer: one size check and one
+// header word per scalar, names from a cache of their encoded headers (tables repeat the
+// same keys), no Typed or array allocated per value. While a writer is being filled, its
+// buffer, view and position live in the variables below (cheaper than properties on
+// QuickJS); entry points load them from the writer and store them back, and save and
+// restore what was there before, since a toJSON or a getter may encode something else
+// in the middle.
+
+let out: Uint8Array = new Uint8Array(0);
+let outView: DataView = viewOf(out);
+let pos = 0;
+
+/** Fills `w` with `write`'s output (see above). On failure, the writer is left as it was. */
+function filling(w: BlobWriter, write: () => void): void {
+  const savedOut = out;
+  const savedView = outView;
+  const savedPos = pos;
+  out = w.buf;
+  outView = w.view;
+  pos = w.pos;
+  try {
+    write();
+    w.buf = out;
+    w.view = outView;
+    w.pos = pos;
+  } catch (error) {
+    // Keep what BlobWriter promises: nothing written past its position.
+    w.buf.fill(0, w.pos);
+    throw error;
+  } finally {
+    out = savedOut;
+    outView = savedView;
+    pos = savedPos;
+  }
+}
+
+/** Room for `count` more bytes at `pos`. */
+function grow(count: number): void {
+  let size = out.length * 2;
+  while (size < pos + count) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(out.subarray(0, pos));
+  out = next;
+  outView = viewOf(next);
+}
 
 /** A table body (the children only): what UBUS_ATTR_DATA carries. */
 export function encodeBlobmsgTable(table: Readonly<Record<string, unknown>>): Uint8Array {
@@ -166,11 +222,11 @@ export function encodeBlobmsgNodes(nodes: readonly BlobmsgNode[]): Uint8Array {
 
 export function writeTableBody(w: BlobWriter, table: Readonly<Record<string, unknown>>): void {
   if (!isPlainTable(table)) throw encodeError('a blobmsg table must be an object');
-  writeTableChildren(w, table, 0);
+  filling(w, () => writeTableChildren(table, 0));
 }
 
 export function writeNodes(w: BlobWriter, nodes: readonly BlobmsgNode[], depth: number): void {
-  for (const node of nodes) writeNode(w, node, depth);
+  filling(w, () => writeNodeList(nodes, depth));
 }
 
 function isPlainOrArray(value: unknown): boolean {
@@ -187,72 +243,172 @@ function isPlainTable(value: unknown): value is Readonly<Record<string, unknown>
   );
 }
 
-function writeTableChildren(w: BlobWriter, table: Readonly<Record<string, unknown>>, depth: number): void {
-  for (const key of Object.keys(table)) {
-    const value = toJsonish(table[key], key);
+function writeTableChildren(table: Readonly<Record<string, unknown>>, depth: number): void {
+  const keys = Object.keys(table);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let value = table[key];
+    if (typeof value === 'object' && value !== null) {
+      const toJSON = toJSONOf(value);
+      if (toJSON !== undefined) value = toJSON.call(value, key);
+    }
     // As JSON.stringify does: properties that JSON cannot hold are left out.
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    writeValue(w, key, value, depth);
+    writeValue(key, value, depth);
   }
 }
 
 /** Objects with toJSON (Date...) are sent as JSON would show them. */
-function toJsonish(value: unknown, key: string): unknown {
-  if (typeof value === 'object' && value !== null && !(value instanceof Typed)) {
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return (toJSON as (key: string) => unknown).call(value, key);
-  }
-  return value;
+function toJSONOf(value: object): ((key: string) => unknown) | undefined {
+  if (value instanceof Typed) return undefined;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  return typeof toJSON === 'function' ? (toJSON as (key: string) => unknown) : undefined;
 }
 
-/** Opens a blobmsg attribute: extended header, then the name header padded to 4. */
-function beginNamed(w: BlobWriter, type: number, name: string): number {
-  const start = w.begin(type, true);
-  const nameBytes = utf8Encode(name);
-  if (nameBytes.length > 0xffff) throw encodeError(`blobmsg name of ${nameBytes.length} bytes exceeds 65535`);
-  w.u16(nameBytes.length);
-  w.bytes(nameBytes);
+/** Encoded name headers (u16 length, name, NUL, padding) of recent names. */
+const nameHeaders = new Map<string, Uint8Array>();
+/** Names longer than this are not cached; past NAME_CACHE_SIZE entries the cache starts over. */
+const NAME_CACHE_LEN = 64;
+const NAME_CACHE_SIZE = 1024;
+
+/** The name header of a blobmsg attribute: u16 BE namelen, name, NUL, zeros to a multiple of 4. */
+function nameHeader(name: string): Uint8Array {
+  const cached = nameHeaders.get(name);
+  return cached !== undefined ? cached : newNameHeader(name);
+}
+
+function newNameHeader(name: string): Uint8Array {
+  const scratch = new Uint8Array(2 + name.length * 3 + 4);
+  const namelen = writeUtf8(scratch, 2, name) - 2;
+  if (namelen > 0xffff) throw encodeError(`blobmsg name of ${namelen} bytes exceeds 65535`);
+  scratch[0] = namelen >>> 8;
+  scratch[1] = namelen & 0xff;
   // NUL terminator plus padding: the header (2 + namelen + 1) rounds up to 4.
-  w.zeros(((2 + nameBytes.length + 1 + 3) & ~3) - 2 - nameBytes.length);
-  return start;
+  const header = scratch.slice(0, (2 + namelen + 1 + 3) & ~3);
+  if (name.length <= NAME_CACHE_LEN) {
+    if (nameHeaders.size >= NAME_CACHE_SIZE) nameHeaders.clear();
+    nameHeaders.set(name, header);
+  }
+  return header;
+}
+
+/**
+ * A whole attribute with a payload of `payloadLen` bytes: writes its header and name
+ * header, moves past it and its padding (zero already), and returns where the payload
+ * goes. (Callers take the offset before `outView`/`out`: this may grow the buffer.)
+ */
+function scalarAt(type: number, name: string, payloadLen: number): number {
+  let header = nameHeaders.get(name);
+  if (header === undefined) header = newNameHeader(name);
+  const headerLen = header.length;
+  const rawLen = 4 + headerLen + payloadLen;
+  if (rawLen > 0xffffff) throw encodeError(`blob attribute of ${rawLen} bytes exceeds the 24-bit length field`);
+  const at = pos;
+  if (at + rawLen + 3 > out.length) grow(rawLen + 3);
+  outView.setUint32(at, (0x80000000 | (type << 24) | rawLen) >>> 0);
+  out.set(header, at + 4);
+  pos = at + ((rawLen + 3) & ~3);
+  return at + 4 + headerLen;
+}
+
+/** Opens a container: its header (length still 0) and name header; endNamed closes it. */
+function beginNamed(type: number, name: string): number {
+  const header = nameHeader(name);
+  if (pos + 4 + header.length > out.length) grow(4 + header.length);
+  const at = pos;
+  outView.setUint32(at, (BLOB_ATTR_EXTENDED | (type << 24)) >>> 0);
+  out.set(header, at + 4);
+  pos = at + 4 + header.length;
+  return at;
+}
+
+/** Closes a container: its children are padded, so it needs none. */
+function endNamed(at: number): void {
+  const rawLen = pos - at;
+  if (rawLen > BLOB_ATTR_LEN_MASK) throw encodeError(`blob attribute of ${rawLen} bytes exceeds the 24-bit length field`);
+  outView.setUint32(at, (outView.getUint32(at) | rawLen) >>> 0);
+}
+
+function writeString(name: string, text: string): void {
+  const header = nameHeader(name);
+  const room = 4 + header.length + text.length * 3 + 4;
+  if (pos + room > out.length) grow(room);
+  const at = pos;
+  out.set(header, at + 4);
+  const textEnd = writeUtf8(out, at + 4 + header.length, text);
+  // The NUL terminator and the padding are there: bytes past `pos` are zero.
+  const rawLen = textEnd + 1 - at;
+  if (rawLen > BLOB_ATTR_LEN_MASK) throw encodeError(`blob attribute of ${rawLen} bytes exceeds the 24-bit length field`);
+  outView.setUint32(at, (BLOB_ATTR_EXTENDED | (BlobmsgType.STRING << 24) | rawLen) >>> 0);
+  pos = at + ((rawLen + 3) & ~3);
+}
+
+/**
+ * An integer in -2^63..2^64 (unsigned above 2^63, as blobmsg_add_u64 takes it) as two
+ * 32-bit halves, without a BigInt: both halves are exact (division by 2^32 and the
+ * remainder of an integer double are).
+ */
+function writeInt64Number(at: number, value: number): void {
+  const high = Math.floor(value / 4294967296);
+  outView.setUint32(at, high >>> 0);
+  outView.setUint32(at + 4, (value - high * 4294967296) >>> 0);
 }
 
 /** The plain JS → blobmsg mapping of blobmsg_add_json_element (libubox blobmsg_json.c). */
-function writeValue(w: BlobWriter, name: string, value: unknown, depth: number): void {
+function writeValue(name: string, value: unknown, depth: number): void {
   if (depth >= BLOBMSG_MAX_DEPTH) throw encodeError(`blobmsg nesting deeper than ${BLOBMSG_MAX_DEPTH} (a cycle?)`);
-  if (value instanceof Typed) return writeTyped(w, name, value);
+  let at: number;
   switch (typeof value) {
-    case 'boolean':
-      return writeTyped(w, name, new Typed('int8', value ? 1 : 0));
+    case 'string':
+      return writeString(name, value);
     case 'number':
       // json-c hands blobmsg an int64 for integers: INT32 when it fits, else INT64.
       // Non-integers (and NaN, ±Infinity, which JSON lacks) are doubles. An integer
       // beyond int64 cannot be an int64; it stays a double rather than being clamped.
-      if (Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff)
-        return writeTyped(w, name, new Typed('int32', value));
-      if (Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63)
-        return writeTyped(w, name, new Typed('int64', value));
-      return writeTyped(w, name, new Typed('double', value));
+      if (Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff) {
+        at = scalarAt(BlobmsgType.INT32, name, 4);
+        outView.setInt32(at, value);
+      } else if (Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63) {
+        writeInt64Number(scalarAt(BlobmsgType.INT64, name, 8), value);
+      } else {
+        at = scalarAt(BlobmsgType.DOUBLE, name, 8);
+        outView.setFloat64(at, value);
+      }
+      return;
+    case 'boolean':
+      at = scalarAt(BlobmsgType.INT8, name, 1);
+      out[at] = value ? 1 : 0;
+      return;
     case 'bigint':
       if (value < INT64_MIN || value > INT64_MAX) throw encodeError(`${value}n does not fit a blobmsg int64`);
-      return writeTyped(w, name, new Typed('int64', value));
-    case 'string':
-      return writeTyped(w, name, new Typed('string', value));
+      at = scalarAt(BlobmsgType.INT64, name, 8);
+      outView.setBigUint64(at, BigInt.asUintN(64, value));
+      return;
     case 'object': {
-      if (value === null) return writeTyped(w, name, new Typed('unspec', null));
-      if (value instanceof Uint8Array) throw encodeError(`blobmsg ${name || 'value'}: bytes need Typed('unspec', bytes)`);
-      const start = beginNamed(w, Array.isArray(value) ? BlobmsgType.ARRAY : BlobmsgType.TABLE, name);
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const element = toJsonish(value[i], String(i));
-          // As JSON.stringify does: array holes and non-JSON elements become null.
-          const jsonable = element === undefined || typeof element === 'function' || typeof element === 'symbol' ? null : element;
-          writeValue(w, '', jsonable, depth + 1);
-        }
-      } else {
-        writeTableChildren(w, value as Record<string, unknown>, depth + 1);
+      if (value === null) {
+        scalarAt(BlobmsgType.UNSPEC, name, 0);
+        return;
       }
-      w.end(start);
+      if (value instanceof Typed) return writeTyped(name, value);
+      if (value instanceof Uint8Array) throw encodeError(`blobmsg ${name || 'value'}: bytes need Typed('unspec', bytes)`);
+      if (Array.isArray(value)) {
+        const start = beginNamed(BlobmsgType.ARRAY, name);
+        for (let i = 0; i < value.length; i++) {
+          let element: unknown = value[i];
+          if (typeof element === 'object' && element !== null) {
+            const toJSON = toJSONOf(element);
+            if (toJSON !== undefined) element = toJSON.call(element, String(i));
+          }
+          // As JSON.stringify does: array holes and non-JSON elements become null.
+          if (element === undefined || typeof element === 'function' || typeof element === 'symbol') element = null;
+          writeValue('', element, depth + 1);
+        }
+        endNamed(start);
+        return;
+      }
+      const start = beginNamed(BlobmsgType.TABLE, name);
+      writeTableChildren(value as Record<string, unknown>, depth + 1);
+      endNamed(start);
       return;
     }
     default:
@@ -261,38 +417,48 @@ function writeValue(w: BlobWriter, name: string, value: unknown, depth: number):
 }
 
 /** A scalar with its wire type settled (ranges were checked by the Typed constructor). */
-function writeTyped(w: BlobWriter, name: string, typed: Typed): void {
-  const start = beginNamed(w, TYPE_IDS[typed.type], name);
+function writeTyped(name: string, typed: Typed): void {
   const v = typed.value;
+  let at: number;
   switch (typed.type) {
     case 'int8':
     case 'bool':
-      w.u8(typeof v === 'boolean' ? (v ? 1 : 0) : (v as number));
-      break;
+      at = scalarAt(BlobmsgType.INT8, name, 1);
+      out[at] = typeof v === 'boolean' ? (v ? 1 : 0) : (v as number) & 0xff;
+      return;
     case 'int16':
-      w.u16(v as number);
-      break;
+      at = scalarAt(BlobmsgType.INT16, name, 2);
+      outView.setUint16(at, (v as number) & 0xffff);
+      return;
     case 'int32':
-      w.u32(v as number);
-      break;
+      at = scalarAt(BlobmsgType.INT32, name, 4);
+      outView.setUint32(at, (v as number) >>> 0);
+      return;
     case 'int64':
-      w.u64(BigInt(v as number | bigint));
-      break;
+      at = scalarAt(BlobmsgType.INT64, name, 8);
+      if (typeof v === 'number') writeInt64Number(at, v);
+      else outView.setBigUint64(at, BigInt.asUintN(64, v as bigint));
+      return;
     case 'double':
-      w.f64(v as number);
-      break;
+      at = scalarAt(BlobmsgType.DOUBLE, name, 8);
+      outView.setFloat64(at, v as number);
+      return;
     case 'string':
-      w.bytes(utf8Encode(v as string));
-      w.u8(0);
-      break;
+      return writeString(name, v as string);
     case 'unspec':
-      if (v instanceof Uint8Array) w.bytes(v);
-      break;
+      if (v instanceof Uint8Array) {
+        at = scalarAt(BlobmsgType.UNSPEC, name, v.length);
+        out.set(v, at);
+      } else scalarAt(BlobmsgType.UNSPEC, name, 0);
+      return;
   }
-  w.end(start);
 }
 
-function writeNode(w: BlobWriter, node: BlobmsgNode, depth: number): void {
+function writeNodeList(nodes: readonly BlobmsgNode[], depth: number): void {
+  for (const node of nodes) writeNode(node, depth);
+}
+
+function writeNode(node: BlobmsgNode, depth: number): void {
   if (depth >= BLOBMSG_MAX_DEPTH) throw encodeError(`blobmsg nesting deeper than ${BLOBMSG_MAX_DEPTH}`);
   if (node.type === 'array' || node.type === 'table') {
     if (node.children === undefined) {
@@ -300,28 +466,72 @@ function writeNode(w: BlobWriter, node: BlobmsgNode, depth: number): void {
       if (Array.isArray(node.value) !== (node.type === 'array') || !isPlainOrArray(node.value)) {
         throw encodeError(`blobmsg ${node.type} "${node.name}" needs children or a matching value`);
       }
-      return writeValue(w, node.name, node.value, depth);
+      return writeValue(node.name, node.value, depth);
     }
-    const start = beginNamed(w, TYPE_IDS[node.type], node.name);
-    writeNodes(w, node.children, depth + 1);
-    w.end(start);
+    const start = beginNamed(TYPE_IDS[node.type], node.name);
+    writeNodeList(node.children, depth + 1);
+    endNamed(start);
     return;
   }
   if (!(node.type in TYPE_IDS)) throw encodeError(`unknown blobmsg type ${String(node.type)}`);
   if (node.raw !== undefined) {
-    const start = beginNamed(w, TYPE_IDS[node.type], node.name);
-    w.bytes(node.raw);
-    w.end(start);
+    const at = scalarAt(TYPE_IDS[node.type], node.name, node.raw.length);
+    out.set(node.raw, at);
     return;
   }
   const value = node.value instanceof Typed ? node.value.value : node.value;
-  writeTyped(w, node.name, new Typed(node.type, value as Typed['value']));
+  writeTyped(node.name, new Typed(node.type, value as Typed['value']));
 }
 
 // ---- decoding --------------------------------------------------------------------------
+//
+// One walk over the body for both results: typed nodes (decodeBlobmsgAttrs, exact) and
+// plain values (decodeBlobmsgTable/-Array, what the client hands out), the latter without
+// building nodes. Offsets into one buffer and one DataView, no subarray per attribute;
+// names and strings come from a Latin-1 copy of the body (made on first need) through
+// utf8OfLatin1 (on V8 a long substring may share the copy's memory while it lives; on
+// QuickJS substrings are copies). Every check is made on both paths, so they accept and
+// refuse the same bytes (core/test/ubus/codec-fast.test.ts and codec-qjs.test.ts hold
+// them to that, and to the decoder this replaced).
 
-/** Exact payload sizes per type (libubox blob_check_type: integers exactly, double we hold to 8). */
-const PAYLOAD_LEN: Partial<Record<BlobmsgTypeName, number>> = { int8: 1, int16: 2, int32: 4, int64: 8, double: 8 };
+/** Exact payload sizes per type id (libubox blob_check_type: integers exactly, double we hold to 8); 0 for any. */
+const PAYLOAD_LEN: readonly number[] = [0, 0, 0, 0, 8, 4, 2, 1, 8];
+
+/** The body being decoded: it, a view of it, and (once a string was read) it as Latin-1. */
+let body: Uint8Array = new Uint8Array(0);
+let bodyView: DataView = viewOf(body);
+let bodyLatin1: string | undefined;
+
+function beginBody(bytes: Uint8Array): void {
+  body = bytes;
+  bodyView = viewOf(bytes);
+  bodyLatin1 = undefined;
+}
+
+function endBody(): void {
+  body = EMPTY;
+  bodyView = EMPTY_VIEW;
+  bodyLatin1 = undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = viewOf(EMPTY);
+/** Placeholders for the container readPlain does not fill (never written to). */
+const EMPTY_LIST: BlobmsgValue[] = [];
+const EMPTY_TABLE: Record<string, BlobmsgValue> = {};
+
+/** body[start..end) as strict UTF-8, or undefined (see utf8OfLatin1). */
+function strictText(start: number, end: number): string | undefined {
+  if (start === end) return '';
+  if (bodyLatin1 === undefined) bodyLatin1 = latin1Of(body, 0, body.length);
+  return utf8OfLatin1(bodyLatin1.substring(start, end));
+}
+
+/** body[start..end) as utf8Decode reads it: invalid sequences become U+FFFD. */
+function text(start: number, end: number): string {
+  const value = strictText(start, end);
+  return value !== undefined ? value : utf8Decode(body.subarray(start, end));
+}
 
 /**
  * The blobmsg attributes in `bytes` (a table or array body) as typed nodes. Throws a
@@ -329,86 +539,254 @@ const PAYLOAD_LEN: Partial<Record<BlobmsgTypeName, number>> = { int8: 1, int16: 
  * non-blobmsg attributes, and on nesting beyond BLOBMSG_MAX_DEPTH.
  */
 export function decodeBlobmsgAttrs(bytes: Uint8Array): BlobmsgNode[] {
-  return decodeNodes(bytes, 0);
+  beginBody(bytes);
+  try {
+    return readNodes(0, bytes.length, 0);
+  } finally {
+    endBody();
+  }
 }
 
-/** A table body to a plain object, as `ubus call` prints it. */
+/**
+ * A table body to a plain object, as `ubus call` prints it: the same as
+ * nodesToObject(decodeBlobmsgAttrs(bytes)), and the same errors, without the nodes.
+ */
 export function decodeBlobmsgTable(bytes: Uint8Array): Record<string, BlobmsgValue> {
-  return nodesToObject(decodeBlobmsgAttrs(bytes));
+  if (bytes.length === 0) return {}; // a call without arguments
+  beginBody(bytes);
+  bodyLatin1 = latin1Of(bytes, 0, bytes.length);
+  try {
+    return readPlain(0, bytes.length, 0, false) as Record<string, BlobmsgValue>;
+  } finally {
+    endBody();
+  }
 }
 
-function decodeNodes(bytes: Uint8Array, depth: number): BlobmsgNode[] {
-  if (depth >= BLOBMSG_MAX_DEPTH) throw protocolError(`blobmsg nesting deeper than ${BLOBMSG_MAX_DEPTH}`);
-  return readBlobAttrs(bytes, 'blobmsg').map((attr) => {
-    if (!attr.extended) throw protocolError(`blob attribute ${attr.id} without the extended bit is not blobmsg`);
-    const type = TYPE_NAMES[attr.id];
-    if (type === undefined) throw protocolError(`unknown blobmsg type ${attr.id}`);
-    const { name, payload } = splitName(attr.data);
-    return decodeNode(type, name, payload, depth);
-  });
+/** An array body to plain values: nodesToArray(decodeBlobmsgAttrs(bytes)), without the nodes. */
+export function decodeBlobmsgArray(bytes: Uint8Array): BlobmsgValue[] {
+  beginBody(bytes);
+  bodyLatin1 = latin1Of(bytes, 0, bytes.length);
+  try {
+    return readPlain(0, bytes.length, 0, true) as BlobmsgValue[];
+  } finally {
+    endBody();
+  }
 }
 
-/** The name header (as blobmsg_check_name checks it) and the payload after it. */
-function splitName(data: Uint8Array): { name: string; payload: Uint8Array } {
-  if (data.length < 2) throw protocolError('blobmsg attribute too short for its name header');
-  const namelen = viewOf(data).getUint16(0);
+// The attribute being read: set by nextAttr for the loops below.
+let attrType = 0;
+let nameStart = 0;
+let nameEnd = 0;
+let payloadStart = 0;
+let payloadEnd = 0;
+
+/**
+ * Checks the attribute at `at` within [.., end) as readBlobAttrs and blobmsg_check_attr
+ * do, sets the fields above, and returns where the next one starts.
+ */
+function nextAttr(at: number, end: number, start: number): number {
+  const left = end - at;
+  if (left < 4) throw protocolError(`blobmsg: ${left} stray byte(s) after the last attribute`, { offset: at - start });
+  const idLen = bodyView.getUint32(at);
+  const rawLen = idLen & BLOB_ATTR_LEN_MASK;
+  if (rawLen < 4) throw protocolError(`blobmsg: attribute length ${rawLen} is shorter than its header`, { offset: at - start });
+  const next = at + ((rawLen + 3) & ~3);
+  if (next > end) {
+    throw protocolError(`blobmsg: attribute of ${rawLen} bytes overruns its container (${left} left)`, { offset: at - start });
+  }
+  const id = (idLen >>> 24) & 0x7f;
+  if (idLen < BLOB_ATTR_EXTENDED) throw protocolError(`blob attribute ${id} without the extended bit is not blobmsg`);
+  if (id > BlobmsgType.DOUBLE) throw protocolError(`unknown blobmsg type ${id}`);
+  // The name header, as blobmsg_check_name checks it.
+  const dataLen = rawLen - 4;
+  if (dataLen < 2) throw protocolError('blobmsg attribute too short for its name header');
+  const namelen = bodyView.getUint16(at + 4);
   const hdrLen = (2 + namelen + 1 + 3) & ~3;
-  if (2 + namelen + 1 > data.length || hdrLen > data.length) {
-    throw protocolError(`blobmsg name of ${namelen} bytes overruns its attribute (${data.length} bytes)`);
+  if (hdrLen > dataLen) throw protocolError(`blobmsg name of ${namelen} bytes overruns its attribute (${dataLen} bytes)`);
+  nameStart = at + 6;
+  nameEnd = nameStart + namelen;
+  if (body[nameEnd] !== 0) throw protocolError('blobmsg name is not NUL-terminated');
+  attrType = id;
+  payloadStart = at + 4 + hdrLen;
+  payloadEnd = at + rawLen;
+  const size = PAYLOAD_LEN[id] as number;
+  if (size !== 0 && payloadEnd - payloadStart !== size) {
+    throw protocolError(
+      `blobmsg ${TYPE_NAMES[id]} "${text(nameStart, nameEnd)}" has ${payloadEnd - payloadStart} bytes, not ${size}`,
+    );
   }
-  if (data[2 + namelen] !== 0) throw protocolError('blobmsg name is not NUL-terminated');
-  return { name: utf8Decode(data.subarray(2, 2 + namelen)), payload: data.subarray(hdrLen) };
+  if (id === BlobmsgType.STRING && (payloadEnd === payloadStart || body[payloadEnd - 1] !== 0)) {
+    throw protocolError(`blobmsg string "${text(nameStart, nameEnd)}" is not NUL-terminated`);
+  }
+  return next;
 }
 
-function decodeNode(type: BlobmsgTypeName, name: string, payload: Uint8Array, depth: number): BlobmsgNode {
-  const size = PAYLOAD_LEN[type];
-  if (size !== undefined && payload.length !== size)
-    throw protocolError(`blobmsg ${type} "${name}" has ${payload.length} bytes, not ${size}`);
-  const view = viewOf(payload);
-  switch (type) {
-    case 'array':
-    case 'table': {
-      const children = decodeNodes(payload, depth + 1);
-      return { type, name, value: type === 'array' ? nodesToArray(children) : nodesToObject(children), children };
-    }
-    case 'int8': {
-      // blobmsg_format_json: any non-zero byte is true.
-      const byte = payload[0] as number;
-      return byte > 1 ? { type, name, value: true, raw: payload.slice() } : { type, name, value: byte === 1 };
-    }
-    case 'int16':
-      // blobmsg_format_json prints be16_to_cpu() with %d: unsigned, 0..65535.
-      return { type, name, value: view.getUint16(0) };
-    case 'int32':
-      return { type, name, value: view.getInt32(0) };
-    case 'int64': {
-      const big = view.getBigInt64(0);
-      const small = Number(big);
-      return { type, name, value: Number.isSafeInteger(small) ? small : big };
-    }
-    case 'double': {
-      const value = view.getFloat64(0);
-      // NaN payloads do not survive a JS number: keep the bits when they would change.
-      return sameDoubleBits(value, payload) ? { type, name, value } : { type, name, value, raw: payload.slice() };
-    }
-    case 'string': {
-      // blob_check_type: at least the terminator, and the last byte is NUL.
-      if (payload.length === 0 || payload[payload.length - 1] !== 0)
-        throw protocolError(`blobmsg string "${name}" is not NUL-terminated`);
-      const text = payload.subarray(0, payload.length - 1);
-      const value = utf8Decode(text);
-      return sameBytes(utf8Encode(value), text) ? { type, name, value } : { type, name, value, raw: payload.slice() };
-    }
-    case 'unspec':
-      // Any payload is allowed (libubox checks UNSPEC as BINARY); JSON shows null.
-      return payload.length === 0 ? { type, name, value: null } : { type, name, value: null, raw: payload.slice() };
-  }
+/** Throws the error nextAttr finds in the attribute at `at` (the fast path saw there is one). */
+function malformed(at: number, end: number, start: number): never {
+  nextAttr(at, end, start);
+  throw protocolError('blobmsg: malformed attribute');
 }
 
-function sameDoubleBits(value: number, bytes: Uint8Array): boolean {
-  const again = new Uint8Array(8);
-  viewOf(again).setFloat64(0, value);
-  return sameBytes(again, bytes);
+function checkDepth(depth: number): void {
+  if (depth >= BLOBMSG_MAX_DEPTH) throw protocolError(`blobmsg nesting deeper than ${BLOBMSG_MAX_DEPTH}`);
+}
+
+/** INT64 at `at`: a number while safe, else a bigint (blobmsg_format_json prints it exactly). */
+function int64At(at: number): number | bigint {
+  const value = bodyView.getInt32(at) * 4294967296 + bodyView.getUint32(at + 4);
+  // Exact whenever it is safe; anything the sum rounded is beyond 2^53 and not safe.
+  return Number.isSafeInteger(value) ? value : bodyView.getBigInt64(at);
+}
+
+/**
+ * The plain reader: nextAttr and `text` inlined into one loop (this is the hot path of
+ * every ubus reply and event), with the checks merged into one test per attribute and
+ * the error worked out by nextAttr when that test fails.
+ */
+function readPlain(start: number, end: number, depth: number, array: boolean): Record<string, BlobmsgValue> | BlobmsgValue[] {
+  checkDepth(depth);
+  const list: BlobmsgValue[] = array ? [] : EMPTY_LIST;
+  const table: Record<string, BlobmsgValue> = array ? EMPTY_TABLE : {};
+  // Locals and literals: module variables and imported constants cost more on QuickJS.
+  const bytes = body;
+  const view = bodyView;
+  const latin1 = bodyLatin1 as string;
+  let at = start;
+  while (at < end) {
+    // Offsets are multiples of 4 (the body starts at 0 and every length is padded).
+    const idLen = end - at >= 4 ? view.getUint32(at) : 0;
+    const rawLen = idLen & 0xffffff;
+    const next = at + ((rawLen + 3) & ~3);
+    // Extended, a known type, room for a name header, within the container.
+    if (idLen < 0x80000000 || idLen >= 0x89000000 || rawLen < 6 || next > end) {
+      malformed(at, end, start);
+    }
+    const nameEnd = at + 6 + view.getUint16(at + 4);
+    const from = (nameEnd + 4) & ~3;
+    const to = at + rawLen;
+    if (from > to || bytes[nameEnd] !== 0) malformed(at, end, start);
+    let value: BlobmsgValue;
+    switch (idLen >>> 24) {
+      case 0x83: {
+        // STRING
+        if (from === to || bytes[to - 1] !== 0) malformed(at, end, start);
+        if (from + 1 === to) {
+          value = '';
+          break;
+        }
+        const latin = latin1.substring(from, to - 1);
+        value = escape(latin) === latin ? latin : text(from, to - 1);
+        break;
+      }
+      case 0x85:
+        // INT32
+        if (to - from !== 4) malformed(at, end, start);
+        value = view.getInt32(from);
+        break;
+      case 0x87:
+        // INT8. blobmsg_format_json: any non-zero byte is true.
+        if (to - from !== 1) malformed(at, end, start);
+        value = bytes[from] !== 0;
+        break;
+      case 0x82:
+      case 0x81:
+        // TABLE, ARRAY
+        value = readPlain(from, to, depth + 1, idLen < 0x82000000);
+        break;
+      case 0x84:
+        // INT64
+        if (to - from !== 8) malformed(at, end, start);
+        value = int64At(from);
+        break;
+      case 0x88:
+        // DOUBLE
+        if (to - from !== 8) malformed(at, end, start);
+        value = view.getFloat64(from);
+        break;
+      case 0x86:
+        // INT16. blobmsg_format_json prints be16_to_cpu() with %d: unsigned, 0..65535.
+        if (to - from !== 2) malformed(at, end, start);
+        value = view.getUint16(from);
+        break;
+      default:
+        // UNSPEC: any payload is allowed (libubox checks UNSPEC as BINARY); JSON shows null.
+        value = null;
+    }
+    if (array) list.push(value);
+    else {
+      let name = '';
+      if (nameEnd > at + 6) {
+        name = latin1.substring(at + 6, nameEnd);
+        if (escape(name) !== name) name = text(at + 6, nameEnd);
+      }
+      // setFirst, inlined.
+      if (table[name] === undefined) table[name] = value;
+      else if (!hasOwn.call(table, name))
+        Object.defineProperty(table, name, { value, enumerable: true, writable: true, configurable: true });
+    }
+    at = next;
+  }
+  return array ? list : table;
+}
+
+function readNodes(start: number, end: number, depth: number): BlobmsgNode[] {
+  checkDepth(depth);
+  const nodes: BlobmsgNode[] = [];
+  let at = start;
+  while (at < end) {
+    at = nextAttr(at, end, start);
+    const type = TYPE_NAMES[attrType] as BlobmsgTypeName;
+    const name = text(nameStart, nameEnd);
+    const from = payloadStart;
+    const to = payloadEnd;
+    switch (attrType) {
+      case BlobmsgType.ARRAY:
+      case BlobmsgType.TABLE: {
+        const children = readNodes(from, to, depth + 1);
+        nodes.push({ type, name, value: type === 'array' ? nodesToArray(children) : nodesToObject(children), children });
+        break;
+      }
+      case BlobmsgType.INT8: {
+        const byte = body[from] as number;
+        nodes.push(byte > 1 ? { type, name, value: true, raw: body.slice(from, to) } : { type, name, value: byte === 1 });
+        break;
+      }
+      case BlobmsgType.INT16:
+        nodes.push({ type, name, value: bodyView.getUint16(from) });
+        break;
+      case BlobmsgType.INT32:
+        nodes.push({ type, name, value: bodyView.getInt32(from) });
+        break;
+      case BlobmsgType.INT64:
+        nodes.push({ type, name, value: int64At(from) });
+        break;
+      case BlobmsgType.DOUBLE: {
+        const value = bodyView.getFloat64(from);
+        // NaN payloads do not survive a JS number: keep the bits when they would change.
+        nodes.push(sameDoubleBits(value, from) ? { type, name, value } : { type, name, value, raw: body.slice(from, to) });
+        break;
+      }
+      case BlobmsgType.STRING: {
+        const value = strictText(from, to - 1);
+        nodes.push(
+          value !== undefined
+            ? { type, name, value }
+            : { type, name, value: utf8Decode(body.subarray(from, to - 1)), raw: body.slice(from, to) },
+        );
+        break;
+      }
+      default:
+        nodes.push(from === to ? { type, name, value: null } : { type, name, value: null, raw: body.slice(from, to) });
+    }
+  }
+  return nodes;
+}
+
+const doubleScratch = new DataView(new ArrayBuffer(8));
+
+function sameDoubleBits(value: number, at: number): boolean {
+  doubleScratch.setFloat64(0, value);
+  return doubleScratch.getUint32(0) === bodyView.getUint32(at) && doubleScratch.getUint32(4) === bodyView.getUint32(at + 4);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -417,16 +795,27 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Sets a table key unless it is there already (blobmsg_parse keeps the first of a
+ * repeated name). Plain assignment, except for a key that is not yet own but reads as
+ * something: inherited (`toString`...) or `__proto__`, whose assignment would set the
+ * prototype. Values are never undefined, so an own key always reads as defined.
+ */
+function setFirst(out: Record<string, BlobmsgValue>, name: string, value: BlobmsgValue): void {
+  if (out[name] === undefined) out[name] = value;
+  else if (!hasOwn.call(out, name))
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /**
  * Table children to an object. A name given twice keeps its first value, as
  * blobmsg_parse does; `__proto__` is an ordinary key (no prototype games).
  */
 export function nodesToObject(nodes: readonly BlobmsgNode[]): Record<string, BlobmsgValue> {
   const out: Record<string, BlobmsgValue> = {};
-  for (const node of nodes) {
-    if (Object.prototype.hasOwnProperty.call(out, node.name)) continue;
-    Object.defineProperty(out, node.name, { value: node.value, enumerable: true, writable: true, configurable: true });
-  }
+  for (const node of nodes) setFirst(out, node.name, node.value);
   return out;
 }
 

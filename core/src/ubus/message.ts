@@ -15,6 +15,7 @@
  */
 import { Attr, MsgType, MonitorAttr, SystemObject, UBUS_MAX_MSGLEN, UBUS_MSGHDR_LEN } from './constants.js';
 import {
+  BLOB_ATTR_EXTENDED,
   BLOB_ATTR_LEN_MASK,
   BLOB_HDR_LEN,
   BlobWriter,
@@ -22,20 +23,21 @@ import {
   encodeError,
   protocolError,
   readBlobAttrs,
+  utf8Strict,
   viewOf,
+  writeUtf8,
 } from './blob.js';
 import type { BlobAttr } from './blob.js';
 import {
   type BlobmsgNode,
   type BlobmsgValue,
   decodeBlobmsgAttrs,
+  decodeBlobmsgTable,
   int32,
   nodesToObject,
-  sameBytes,
   writeNodes,
   writeTableBody,
 } from './blobmsg.js';
-import { utf8Decode, utf8Encode } from '../util/utf8.js';
 import { WrtkitError } from '../errors.js';
 
 /** A blobmsg table as callers hand it over (checked when encoded). */
@@ -56,7 +58,9 @@ export interface RawAttr {
  * OBJID/OBJTYPE/TARGET u32; ACTIVE/NO_REPLY an int8 flag; DATA a blobmsg table body;
  * SIGNATURE blobmsg tables of INT32 types; SUBSCRIBERS a list of id-0 int32 attributes.
  * DATA and SIGNATURE accept plain objects when encoding and decode to typed nodes (exact
- * types, order, repeated names); `attrsOf` turns those into plain objects.
+ * types, order, repeated names); `attrsOf` turns those into plain objects. A decoded
+ * message builds the nodes only when `value` is first read (an accessor that then keeps
+ * them); attrsOf reads DATA nobody read as nodes straight from its bytes.
  */
 export type UbusAttr =
   | { id: typeof Attr.STATUS; value: number }
@@ -110,7 +114,8 @@ export function frameLength(head: Uint8Array): number {
   if (head.length < UBUS_FRAME_HEAD_LEN)
     throw protocolError(`ubus message of ${head.length} bytes is shorter than its 12-byte header`);
   if (head[0] !== 0) throw protocolError(`ubus message version ${String(head[0])} is not 0`);
-  const idLen = viewOf(head).getUint32(UBUS_MSGHDR_LEN);
+  const idLen =
+    (((head[8] as number) << 24) | ((head[9] as number) << 16) | ((head[10] as number) << 8) | (head[11] as number)) >>> 0;
   if (idLen >>> 24 !== 0) throw protocolError(`ubus root blob has id_len 0x${idLen.toString(16)}: not a plain id-0 attribute`);
   const rawLen = idLen & BLOB_ATTR_LEN_MASK;
   if (rawLen < BLOB_HDR_LEN) throw protocolError(`ubus root blob length ${rawLen} is shorter than its header`);
@@ -130,74 +135,123 @@ export function decodeMessage(bytes: Uint8Array): UbusMessage {
       actual: bytes.length,
     });
   }
-  const view = viewOf(bytes);
   const type = bytes[1] as number;
-  const attrs = readBlobAttrs(bytes.subarray(UBUS_FRAME_HEAD_LEN), 'ubus message');
   return {
     version: 0,
     type,
-    seq: view.getUint16(2),
-    peer: view.getUint32(4),
-    attrs: type === MsgType.MONITOR ? attrs.map(rawAttr) : attrs.map(decodeAttr),
+    seq: ((bytes[2] as number) << 8) | (bytes[3] as number),
+    peer:
+      (((bytes[4] as number) << 24) | ((bytes[5] as number) << 16) | ((bytes[6] as number) << 8) | (bytes[7] as number)) >>> 0,
+    attrs: readAttrs(bytes, UBUS_FRAME_HEAD_LEN, type, 'ubus message'),
   };
 }
 
 /** The attributes of a root payload, decoded as `decodeMessage` would for a message of `type`. */
 export function decodeAttrs(payload: Uint8Array, type: number): UbusAttr[] {
-  const attrs = readBlobAttrs(payload, 'ubus attributes');
-  return type === MsgType.MONITOR ? attrs.map(rawAttr) : attrs.map(decodeAttr);
-}
-
-function rawAttr(attr: BlobAttr): RawAttr {
-  if (attr.extended) throw protocolError(`ubus attribute ${attr.id} has the blobmsg (extended) bit set`);
-  return { id: attr.id, value: attr.data.slice() };
-}
-
-function decodeAttr(attr: BlobAttr): UbusAttr {
-  if (attr.extended) throw protocolError(`ubus attribute ${attr.id} has the blobmsg (extended) bit set`);
-  const data = attr.data;
-  const view = viewOf(data);
-  let value: UbusAttr['value'] | undefined;
-  switch (KINDS[attr.id]) {
-    case 'int32':
-      if (data.length === 4) value = view.getInt32(0);
-      break;
-    case 'u32':
-      if (data.length === 4) value = view.getUint32(0);
-      break;
-    case 'string':
-      value = decodeCString(data);
-      break;
-    case 'flag':
-      if (data.length === 1 && (data[0] as number) <= 1) value = data[0] === 1;
-      break;
-    case 'table':
-    case 'signature':
-      value = tryBlobmsg(data);
-      break;
-    case 'subscribers':
-      value = decodeSubscribers(data);
-      break;
-  }
-  return value === undefined ? { id: attr.id, value: data.slice() } : ({ id: attr.id, value } as UbusAttr);
-}
-
-/** A NUL-terminated UTF-8 string that encodes back to the same bytes, else undefined. */
-function decodeCString(data: Uint8Array): string | undefined {
-  if (data.length === 0 || data[data.length - 1] !== 0) return undefined;
-  const text = data.subarray(0, data.length - 1);
-  const value = utf8Decode(text);
-  return sameBytes(utf8Encode(value), text) ? value : undefined;
+  return readAttrs(payload, 0, type, 'ubus attributes');
 }
 
 /**
- * DATA that is not valid blobmsg stays raw, as libubus hands it on unparsed. It happens:
- * `ubus monitor`'s own INVOKE carries a copy of its OBJID and METHOD attributes as DATA
- * (see monitorMessage).
+ * The attributes in bytes[start..], checked as readBlobAttrs checks them, read in place
+ * (one view, no attribute objects or subarrays in between); what is kept is copied.
  */
+function readAttrs(bytes: Uint8Array, start: number, type: number, what: string): UbusAttr[] {
+  const view = viewOf(bytes);
+  const end = bytes.length;
+  const attrs: UbusAttr[] = [];
+  let at = start;
+  while (at < end) {
+    const left = end - at;
+    if (left < BLOB_HDR_LEN)
+      throw protocolError(`${what}: ${left} stray byte(s) after the last attribute`, { offset: at - start });
+    const idLen = view.getUint32(at);
+    const rawLen = idLen & BLOB_ATTR_LEN_MASK;
+    if (rawLen < BLOB_HDR_LEN)
+      throw protocolError(`${what}: attribute length ${rawLen} is shorter than its header`, { offset: at - start });
+    if (blobPadLen(rawLen) > left) {
+      throw protocolError(`${what}: attribute of ${rawLen} bytes overruns its container (${left} left)`, { offset: at - start });
+    }
+    const id = (idLen >>> 24) & 0x7f;
+    if (idLen >= BLOB_ATTR_EXTENDED) throw protocolError(`ubus attribute ${id} has the blobmsg (extended) bit set`);
+    attrs.push(
+      type === MsgType.MONITOR
+        ? { id, value: bytes.slice(at + BLOB_HDR_LEN, at + rawLen) }
+        : decodeAttr(bytes, view, id, at + BLOB_HDR_LEN, at + rawLen),
+    );
+    at += blobPadLen(rawLen);
+  }
+  return attrs;
+}
+
+function decodeAttr(bytes: Uint8Array, view: DataView, id: number, from: number, to: number): UbusAttr {
+  const len = to - from;
+  let value: UbusAttr['value'] | undefined;
+  switch (KINDS[id]) {
+    case 'int32':
+      if (len === 4) value = view.getInt32(from);
+      break;
+    case 'u32':
+      if (len === 4) value = view.getUint32(from);
+      break;
+    case 'string':
+      // NUL-terminated UTF-8 that encodes back to the same bytes, else kept raw.
+      if (len > 0 && bytes[to - 1] === 0) value = utf8Strict(bytes, from, to - 1);
+      break;
+    case 'flag':
+      if (len === 1 && (bytes[from] as number) <= 1) value = bytes[from] === 1;
+      break;
+    case 'table':
+    case 'signature':
+      return lazyBlobmsgAttr(id, bytes.slice(from, to));
+    case 'subscribers':
+      value = decodeSubscribers(bytes.subarray(from, to));
+      break;
+  }
+  return value === undefined ? { id, value: bytes.slice(from, to) } : ({ id, value } as UbusAttr);
+}
+
+/**
+ * The payloads of DATA and SIGNATURE attributes that nobody has read as nodes yet. Their
+ * `value` decodes to nodes on first read (or stays the bytes when they are not valid
+ * blobmsg, as libubus hands such DATA on unparsed: `ubus monitor`'s own INVOKE carries a
+ * copy of its OBJID and METHOD attributes as DATA, see monitorMessage). Until then
+ * attrsOf reads the bytes straight to plain values and encodeMessage writes them as
+ * they came, so a client that only wants the plain table never builds nodes.
+ */
+const unreadBlobmsg = new WeakMap<object, Uint8Array>();
+
+function lazyBlobmsgAttr(id: number, bytes: Uint8Array): UbusAttr {
+  let value: BlobmsgNode[] | Uint8Array | undefined;
+  const attr = {
+    id,
+    get value(): BlobmsgNode[] | Uint8Array {
+      if (value === undefined) {
+        value = tryBlobmsg(bytes) ?? bytes;
+        unreadBlobmsg.delete(attr);
+      }
+      return value;
+    },
+    set value(replacement: BlobmsgNode[] | Uint8Array) {
+      unreadBlobmsg.delete(attr);
+      Object.defineProperty(attr, 'value', { value: replacement, writable: true, enumerable: true, configurable: true });
+    },
+  };
+  unreadBlobmsg.set(attr, bytes);
+  return attr as UbusAttr;
+}
+
 function tryBlobmsg(data: Uint8Array): BlobmsgNode[] | undefined {
   try {
     return decodeBlobmsgAttrs(data);
+  } catch (error) {
+    if (error instanceof WrtkitError) return undefined;
+    throw error;
+  }
+}
+
+function tryBlobmsgTable(data: Uint8Array): Record<string, BlobmsgValue> | undefined {
+  try {
+    return decodeBlobmsgTable(data);
   } catch (error) {
     if (error instanceof WrtkitError) return undefined;
     throw error;
@@ -228,11 +282,14 @@ function decodeSubscribers(data: Uint8Array): number[] | undefined {
 
 /** A message to the bytes to write on the socket. Throws WrtkitError (INVALID_ARGUMENT). */
 export function encodeMessage(msg: UbusMessage): Uint8Array {
+  const version = checkInt(msg.version, 0, 0xff, 'message version');
+  const type = checkInt(msg.type, 0, 0xff, 'message type');
+  const seq = checkInt(msg.seq, 0, 0xffff, 'message seq');
+  const peer = checkInt(msg.peer, 0, 0xffffffff, 'message peer');
   const w = new BlobWriter();
-  w.u8(checkInt(msg.version, 0, 0xff, 'message version'));
-  w.u8(checkInt(msg.type, 0, 0xff, 'message type'));
-  w.u16(checkInt(msg.seq, 0, 0xffff, 'message seq'));
-  w.u32(checkInt(msg.peer, 0, 0xffffffff, 'message peer'));
+  w.view.setUint32(0, ((version << 24) | (type << 16) | seq) >>> 0);
+  w.view.setUint32(4, peer);
+  w.pos = UBUS_MSGHDR_LEN;
   const root = w.begin(0);
   writeAttrs(w, msg.attrs, msg.type);
   w.end(root);
@@ -251,7 +308,12 @@ export function encodeAttrs(attrs: readonly UbusAttr[], type: number = MsgType.I
 }
 
 function writeAttrs(w: BlobWriter, attrs: readonly UbusAttr[], type: number): void {
-  for (const attr of attrs) writeAttr(w, attr, type === MsgType.MONITOR ? undefined : KINDS[attr.id]);
+  for (const attr of attrs) {
+    // Blobmsg as it was received and never read as nodes: the same bytes, as they came.
+    const unread = attr.id === Attr.DATA || attr.id === Attr.SIGNATURE ? unreadBlobmsg.get(attr) : undefined;
+    if (unread !== undefined) w.put(attr.id, unread);
+    else writeAttr(w, attr, type === MsgType.MONITOR ? undefined : KINDS[attr.id]);
+  }
 }
 
 function checkInt(value: unknown, min: number, max: number, what: string): number {
@@ -264,22 +326,46 @@ function checkInt(value: unknown, min: number, max: number, what: string): numbe
 function writeAttr(w: BlobWriter, attr: UbusAttr, kind: Kind | undefined): void {
   const { id, value } = attr;
   if (value instanceof Uint8Array) return w.put(id, value);
-  const start = w.begin(id);
+  // The small fixed kinds in place (ids with a kind are valid ids): header and payload.
   switch (kind) {
     case 'int32':
-    case 'u32':
+    case 'u32': {
       // blob_put_int32 takes either signedness; ids are u32, STATUS is int32.
-      w.u32(checkInt(value, -0x80000000, 0xffffffff, `ubus attribute ${id}`));
-      break;
-    case 'string':
-      if (typeof value !== 'string') throw encodeError(`ubus attribute ${id} must be a string`);
-      w.bytes(utf8Encode(value));
-      w.u8(0);
-      break;
-    case 'flag':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff)
+        checkInt(value, -0x80000000, 0xffffffff, `ubus attribute ${id}`);
+      w.reserve(8);
+      const at = w.pos;
+      w.view.setUint32(at, (id << 24) | 8);
+      w.view.setUint32(at + 4, (value as number) >>> 0);
+      w.pos = at + 8;
+      return;
+    }
+    case 'flag': {
       if (typeof value !== 'boolean') throw encodeError(`ubus attribute ${id} must be a boolean`);
-      w.u8(value ? 1 : 0);
-      break;
+      w.reserve(8);
+      const at = w.pos;
+      w.view.setUint32(at, (id << 24) | 5);
+      w.buf[at + 4] = value ? 1 : 0;
+      w.pos = at + 8; // padding: zero already
+      return;
+    }
+    case 'string': {
+      if (typeof value !== 'string') throw encodeError(`ubus attribute ${id} must be a string`);
+      w.reserve(4 + value.length * 3 + 4);
+      const at = w.pos;
+      const end = writeUtf8(w.buf, at + 4, value);
+      const rawLen = end + 1 - at; // the NUL is there: bytes past pos are zero
+      if (rawLen > BLOB_ATTR_LEN_MASK) {
+        w.buf.fill(0, at, end);
+        throw encodeError(`blob attribute of ${rawLen} bytes exceeds the 24-bit length field`);
+      }
+      w.view.setUint32(at, (id << 24) | rawLen);
+      w.pos = at + blobPadLen(rawLen);
+      return;
+    }
+  }
+  const start = w.begin(id);
+  switch (kind) {
     case 'table':
       if (Array.isArray(value)) writeNodes(w, value as BlobmsgNode[], 0);
       else writeTableBody(w, value as BlobmsgTableInput);
@@ -343,6 +429,21 @@ export function attrsOf(msg: UbusMessage): UbusAttrs {
   const out: UbusAttrs = {};
   if (msg.type === MsgType.MONITOR) return out;
   for (const attr of msg.attrs) {
+    if (attr.id === Attr.DATA || attr.id === Attr.SIGNATURE) {
+      // Unread DATA goes straight from bytes to plain values (no nodes, and no node
+      // cache left behind); blobmsg that does not decode is ignored, as kept raw is.
+      const unread = unreadBlobmsg.get(attr);
+      if (unread !== undefined) {
+        if (attr.id === Attr.DATA) {
+          const data = tryBlobmsgTable(unread);
+          if (data !== undefined) out.data = data;
+        } else {
+          const nodes = tryBlobmsg(unread);
+          if (nodes !== undefined) out.signature = signatureOfNodes(nodes);
+        }
+        continue;
+      }
+    }
     if (attr.value instanceof Uint8Array) continue;
     const v = attr.value;
     switch (attr.id) {

@@ -41,14 +41,12 @@ export interface TestEvents {
 }
 
 export interface TestPlugin {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any plugin's config type
   definition: PluginDefinition<any>;
   /** The package.json `wrtkit` field (permissions, dependencies); optional. */
   manifest?: Partial<PluginManifest>;
 }
 
 export interface TestHostOptions {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any plugin's config type
   plugins: Array<TestPlugin | PluginDefinition<any>>;
   /** UCI files by package name (`/etc/config/<name>`), as text. */
   config?: Record<string, string>;
