@@ -1,190 +1,227 @@
 #!/usr/bin/env node
-// `make demo`: the host and the example plugins on a virtual router root, narrated.
-// Shows: boot from UCI files, a hook one plugin offers and another taps, composition
-// applied once, the CLI over the control socket, a config change, an invalid change kept
-// out, a throwing plugin isolated and retried, a clean stop, and the same bundle on QuickJS.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `make demo`: a virtual router made of network namespaces (the SDK's lab), running the
+// wrtkit host with the plugins that exist, narrated, with a summary at the end.
+//
+//   laptop ── router ── isp        laptop and isp talk through the router (IPv4 + IPv6);
+//                                  the router runs ubusd (wrtkit's), the host and the CLI
+//
+// It shows the host booting the plugins from their bundles and UCI files, serving them on
+// ubus, a hook one plugin offers and another taps, composition applied once, a config
+// change, an invalid change kept out, a plugin that throws isolated and restarted, and the
+// same bundle on QuickJS; then it tears the lab down and checks nothing is left behind.
+// Without root (no namespaces) it runs scripts/demo-local.mjs instead.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { build } from 'esbuild';
 
 const repo = resolve(import.meta.dirname, '..');
 const bundle = join(repo, 'build/wrtkit.js');
-const plugins = join(repo, 'build/plugins');
+const pluginDir = join(repo, 'build/plugins');
 const qjs = process.env.WRTKIT_QJS ?? join(repo, '.cache/qjs/bin/qjs');
-const root = join(repo, '.cache/demo/router');
-const configDir = join(root, 'etc/config');
+const native = process.env.WRTKIT_NATIVE ?? join(repo, '.cache/native/wrtkit-native.so');
 const tty = process.stdout.isTTY;
 const c = (code, text) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
+const step = (title) => console.log(`\n${c('1;36', `== ${title}`)}`);
+const indent = (text) => text.trimEnd().replace(/^/gm, '  ');
 
 if (!existsSync(bundle)) {
   console.error('demo: build/wrtkit.js is missing; run `make demo` (it builds first)');
   process.exit(1);
 }
 
-function step(title) {
-  console.log(`\n${c('1;36', `== ${title}`)}`);
+// The lab is the SDK's TypeScript; bundle it for this plain Node script.
+const labModule = join(repo, '.cache/demo/lab.mjs');
+await build({
+  entryPoints: [join(repo, 'sdk/src/lab/index.ts')],
+  outfile: labModule,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'error',
+  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+});
+const { createLab, labSupported, leftovers } = await import(labModule);
+
+const support = labSupported();
+if (!support.ok) {
+  console.log(c('33', `demo: ${support.reason}`));
+  console.log(c('33', 'demo: running the demo without network namespaces instead (scripts/demo-local.mjs)\n'));
+  const r = spawnSync(process.execPath, [join(repo, 'scripts/demo-local.mjs')], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
 }
 
-const native = process.env.WRTKIT_NATIVE ?? join(repo, '.cache/native/wrtkit-native.so');
-const qjsArgv = [qjs, '--no-unhandled-rejection'];
+const summary = [];
+const check = (ok, what) => {
+  summary.push([ok, what]);
+  console.log(`  ${ok ? c('32', '✓') : c('31', '✗')} ${what}`);
+};
 
-/** Runs the wrtkit CLI (on Node by default) and prints what a user sees. */
-function wrtkit(...args) {
-  return wrtkitOn([process.execPath], ...args);
-}
-
-function wrtkitOn(engine, ...args) {
-  console.log(c('1', `$ wrtkit ${args.join(' ')}`) + (engine[0] === qjs ? c('2', '   (on QuickJS)') : ''));
-  const r = spawnSync(engine[0], [...engine.slice(1), bundle, '--config-dir', configDir, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, WRTKIT_NATIVE: native },
-  });
-  const indent = (text) => text.trimEnd().replace(/^/gm, '  ');
-  if (r.stdout.trim()) console.log(indent(r.stdout));
-  if (r.stderr.trim()) console.log(c('33', indent(r.stderr)));
-  return r;
-}
-
-/** A host process whose log lines are shown as they arrive (dimmed) and can be awaited. */
-function startHost(engineArgv, label) {
-  const lines = [];
-  const proc = spawn(engineArgv[0], [...engineArgv.slice(1), bundle, 'run', '--config-dir', configDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // qjs gets sockets (control socket, CLI) from the native module, as on the router
-    env: { ...process.env, WRTKIT_NATIVE: native },
-  });
-  let partial = '';
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (chunk) => {
-    partial += chunk;
-    const parts = partial.split('\n');
-    partial = parts.pop();
-    for (const line of parts) {
-      lines.push(line);
-      const colour = line.startsWith('error') ? '31' : line.startsWith('warn') ? '33' : '2';
-      console.log(c(colour, `  ${label}│ ${line}`));
-    }
-  });
-  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  return {
-    proc,
-    exited,
-    async waitFor(pattern, from = 0, timeoutMs = 15000) {
-      const end = Date.now() + timeoutMs;
-      while (Date.now() < end) {
-        if (lines.slice(from).some((l) => pattern.test(l))) return;
-        if (proc.exitCode !== null) break;
-        await sleep(50);
-      }
-      throw new Error(`demo: the host did not log ${pattern}`);
+const lab = await createLab({
+  nodes: { laptop: {}, router: { forwarding: true }, isp: {} },
+  links: [
+    {
+      a: 'laptop',
+      b: 'router',
+      names: { router: 'lan' },
+      addresses: { laptop: ['192.168.1.10/24', 'fd00:1::10/64'], router: ['192.168.1.1/24', 'fd00:1::1/64'] },
     },
-    mark: () => lines.length,
-  };
-}
+    {
+      a: 'router',
+      b: 'isp',
+      names: { router: 'wan' },
+      shape: { rate: '50mbit' },
+      addresses: { router: ['100.64.0.2/24', 'fd00:64::2/64'], isp: ['100.64.0.1/24', 'fd00:64::1/64'] },
+    },
+  ],
+  routes: {
+    laptop: ['default via 192.168.1.1', 'default via fd00:1::1'],
+    router: ['default via 100.64.0.1', 'default via fd00:64::1'],
+    isp: ['192.168.1.0/24 via 100.64.0.2', 'fd00:1::/64 via fd00:64::2'],
+  },
+});
 
-// ---- the virtual router ---------------------------------------------------------------
-rmSync(root, { recursive: true, force: true });
-mkdirSync(configDir, { recursive: true });
-const write = (name, text) => writeFileSync(join(configDir, name), text);
-write(
-  'wrtkit',
-  `config wrtkit 'main'
-	option plugin_dir '${plugins}'
-	option state_dir '${root}/etc/wrtkit/state'
-	option control_socket '${root}/var/run/wrtkit/control.sock'
-	option state_flush_delay '200'
-	option retry_initial '1500'
-
-config apply 'wireless'
-	list command 'sh'
-	list command '-c'
-	list command 'echo "wifi reload ($(date +%T))" >> "$0"'
-	list command '${root}/wifi-reloads.log'
-`,
-);
-write('heartbeat', "config heartbeat 'main'\n\toption interval '1000'\n\toption label 'demo-router'\n");
-write('beat-counter', "config counter 'main'\n\toption wifi_iface 'default_radio0'\n\toption ssid 'Community-WiFi'\n");
-write(
-  'wireless',
-  "config wifi-device 'radio0'\n\toption type 'mac80211'\n\toption channel '1'\n\nconfig wifi-iface 'default_radio0'\n\toption device 'radio0'\n\toption mode 'ap'\n\toption ssid 'OpenWrt'\n",
-);
-
-console.log(c('1', 'wrtkit demo: the host and two example plugins on a virtual router root'));
-console.log(`router root: ${root}`);
-console.log('plugins: heartbeat (beats, offers a `beat` hook) and beat-counter (taps it, composes an SSID)');
-
+let exitCode = 0;
 try {
-  step('1. Boot the host (procd would run `wrtkit run`)');
-  const host = startHost([process.execPath], 'host');
-  await host.waitFor(/ready plugins=2/);
-  await host.waitFor(/heartbeat: beat count=2/);
+  console.log(c('1', 'wrtkit demo: a virtual router made of network namespaces'));
+  console.log(`  laptop (192.168.1.10) ── lan │ router │ wan ── isp (100.64.0.1), 50 Mbit/s uplink; lab ${lab.prefix}`);
 
-  step('2. Status and plugins over the control socket');
-  wrtkit('status');
-  wrtkit('plugins');
-  wrtkit('call', 'beat-counter.status');
+  step('1. The router forwards between laptop and isp (real traffic, both families)');
+  for (const [family, target] of [
+    ['IPv4', '100.64.0.1'],
+    ['IPv6', 'fd00:64::1'],
+  ]) {
+    const ping = await lab.node('laptop').run(['ping', '-c', '2', '-i', '0.2', '-W', '2', target], { timeoutMs: 10_000 });
+    const rtt = /= [\d.]+\/([\d.]+)\//.exec(ping.stdout)?.[1];
+    check(ping.exitCode === 0, `${family}: laptop → isp through the router (${rtt ? `${rtt} ms` : 'no reply'})`);
+  }
 
-  step('3. Composition: beat-counter set the SSID; the host applied wireless once');
-  wrtkit('uci', '-c', configDir, 'show', 'wireless.default_radio0');
-  console.log(c('1', '$ cat wifi-reloads.log'));
-  console.log(readFileSync(join(root, 'wifi-reloads.log'), 'utf8').replace(/^/gm, '  ').trimEnd());
-
-  step('4. A config change: uci set + commit, then reload');
-  wrtkit('uci', '-c', configDir, 'set', 'heartbeat.main.label=renamed');
-  wrtkit('uci', '-c', configDir, 'commit', 'heartbeat');
-  let mark = host.mark();
-  wrtkit('reload');
-  await host.waitFor(/label=renamed/, mark);
-
-  step('5. An invalid change is named and kept out; the plugin keeps its last good config');
-  wrtkit('uci', '-c', configDir, 'set', 'heartbeat.main.interval=fast');
-  wrtkit('uci', '-c', configDir, 'commit', 'heartbeat');
-  wrtkit('config', 'validate');
-  mark = host.mark();
-  wrtkit('reload');
-  await host.waitFor(/heartbeat: beat count/, mark);
-  wrtkit('uci', '-c', configDir, 'set', 'heartbeat.main.interval=1000');
-  wrtkit('uci', '-c', configDir, 'commit', 'heartbeat');
-
-  step('6. A plugin that throws is isolated, reported and retried; the rest keep running');
-  const status = JSON.parse(
-    spawnSync(process.execPath, [bundle, '--config-dir', configDir, 'call', 'heartbeat.status'], { encoding: 'utf8' }).stdout,
+  step('2. ubusd and the wrtkit host on the router (Node.js); the example plugins from their bundles');
+  const root = lab.tempDir('router-root');
+  const ubusSocket = join(root, 'ubus.sock');
+  const ubusd = lab.node('router').spawn([process.execPath, bundle, 'ubusd', '--socket', ubusSocket]);
+  await ubusd.waitFor(/listening|ubusd/i, { timeoutMs: 10_000 }).catch(() => undefined);
+  const config = {
+    wrtkit: `config wrtkit 'main'\n\toption plugin_dir '${pluginDir}'\n\toption ubus_socket '${ubusSocket}'\n\toption state_flush_delay '200'\n\toption retry_initial '1500'\n\nconfig apply 'wireless'\n\tlist command 'true'\n`,
+    heartbeat: "config heartbeat 'main'\n\toption interval '1000'\n\toption label 'router'\n",
+    'beat-counter': "config counter 'main'\n\toption wifi_iface 'default_radio0'\n\toption ssid 'Community-WiFi'\n",
+    wireless: "config wifi-iface 'default_radio0'\n\toption device 'radio0'\n\toption mode 'ap'\n\toption ssid 'OpenWrt'\n",
+  };
+  let host = await lab.startHost('router', { engine: 'node', hostBundle: bundle, pluginDir, config });
+  const show = (line) => console.log(c('2', `  host│ ${line}`));
+  let shown = 0;
+  const flush = () => {
+    for (; shown < host.lines.length; shown++) show(host.lines[shown]);
+  };
+  await host.waitForLog(/ready plugins=2 failed=0/);
+  await host.waitForLog(/heartbeat: beat count=2/);
+  flush();
+  check(host.matching(/serving objects on ubus/).length > 0, 'the host serves its objects on ubus');
+  // The CLI as a user on the router types it: over ubus (the host is on it).
+  const cli = (...args) =>
+    lab.node('router').run([process.execPath, bundle, '--config-dir', host.configDir, ...args], { timeoutMs: 15_000 });
+  const say = (args, r) => {
+    console.log(c('1', `  $ wrtkit ${args.join(' ')}`));
+    if (r.stdout.trim()) console.log(indent(r.stdout));
+    if (r.stderr.trim()) console.log(c('33', indent(r.stderr)));
+    return r;
+  };
+  say(['plugins'], await cli('plugins'));
+  const objects = say(['objects'], await cli('objects'));
+  check(
+    /heartbeat\.status/.test(objects.stdout) && /beat-counter\.status/.test(objects.stdout),
+    "the plugins' methods are on ubus",
   );
-  const failAt = status.count + 2;
-  wrtkit('uci', '-c', configDir, 'set', `beat-counter.main.fail_at=${failAt}`);
-  wrtkit('uci', '-c', configDir, 'commit', 'beat-counter');
-  mark = host.mark();
-  wrtkit('reload');
-  await host.waitFor(/plugin beat-counter failed in hook heartbeat\.beat/, mark);
-  wrtkit('plugins');
-  await host.waitFor(/plugin restarted plugin=beat-counter/, mark);
-  wrtkit('plugins');
+  const counted = JSON.parse((await cli('call', 'beat-counter.status')).stdout);
+  check(counted.received >= 2, `beat-counter taps heartbeat's offered hook (${counted.received} beats received)`);
+  const wireless = readFileSync(join(host.configDir, 'wireless'), 'utf8');
+  check(
+    /ssid 'Community-WiFi'/.test(wireless) && host.matching(/applied package=wireless/).length === 1,
+    'beat-counter composed the SSID; wireless applied once',
+  );
 
-  step('7. SIGTERM: teardown in reverse order, state flushed, exit 0');
-  host.proc.kill('SIGTERM');
-  const exit = await host.exited;
-  console.log(`  exit code ${exit.code}; saved state:`);
-  for (const name of ['heartbeat', 'beat-counter']) {
-    console.log(
-      `  ${name}.json ${readFileSync(join(root, 'etc/wrtkit/state', `${name}.json`), 'utf8')
-        .replace(/\s+/g, ' ')
-        .trim()}`,
-    );
-  }
+  step('3. A config change, and an invalid one (named by its UCI path, kept out)');
+  say(
+    ['uci', 'set', 'heartbeat.main.label=renamed'],
+    await cli('uci', '-c', host.configDir, 'set', 'heartbeat.main.label=renamed'),
+  );
+  await cli('uci', '-c', host.configDir, 'commit', 'heartbeat');
+  let mark = host.lines.length;
+  say(['reload'], await cli('reload'));
+  await host.waitForLog(/label=renamed/, { from: mark });
+  check(true, 'heartbeat picked up its new label without a restart');
+  await cli('uci', '-c', host.configDir, 'set', 'heartbeat.main.interval=fast');
+  await cli('uci', '-c', host.configDir, 'commit', 'heartbeat');
+  const invalid = say(['config', 'validate'], await cli('config', 'validate'));
+  mark = host.lines.length;
+  await cli('reload');
+  await host.waitForLog(/heartbeat: beat count/, { from: mark });
+  check(
+    /heartbeat\.main\.interval: must be integer/.test(invalid.stdout),
+    'the invalid change is reported with heartbeat.main.interval; heartbeat keeps beating',
+  );
+  await cli('uci', '-c', host.configDir, 'set', 'heartbeat.main.interval=1000');
+  await cli('uci', '-c', host.configDir, 'commit', 'heartbeat');
 
-  step('8. The same bundle on QuickJS (the router engine): boot, beat on from saved state, the CLI, stop');
+  step('4. A plugin that throws: reported, switched off, restarted; the rest go on');
+  const status = JSON.parse((await cli('call', 'heartbeat.status')).stdout);
+  await cli('uci', '-c', host.configDir, 'set', `beat-counter.main.fail_at=${status.count + 2}`);
+  await cli('uci', '-c', host.configDir, 'commit', 'beat-counter');
+  mark = host.lines.length;
+  await cli('reload');
+  await host.waitForLog(/plugin beat-counter failed in hook heartbeat\.beat/, { from: mark, timeoutMs: 15_000 });
+  flush();
+  say(['plugins'], await cli('plugins'));
+  await host.waitForLog(/plugin restarted plugin=beat-counter/, { from: mark, timeoutMs: 15_000 });
+  flush();
+  check(true, 'beat-counter failed in heartbeat.beat, was isolated and restarted; heartbeat never stopped');
+
+  step('5. SIGTERM: teardown in reverse order, state flushed');
+  const stopped = await host.stop();
+  flush();
+  check(stopped.code === 0, `the host exited with ${stopped.code}`);
+  const saved = JSON.parse(readFileSync(join(host.stateDir, 'heartbeat.json'), 'utf8'));
+  console.log(`  heartbeat.json ${JSON.stringify(saved)}`);
+
+  step('6. The same bundle on QuickJS (the router engine), on the same state and ubusd');
   if (existsSync(qjs)) {
-    const onQjs = startHost(qjsArgv, 'qjs ');
-    await onQjs.waitFor(/heartbeat: beat count/);
-    wrtkitOn(qjsArgv, 'plugins');
-    onQjs.proc.kill('SIGTERM');
-    console.log(`  exit code ${(await onQjs.exited).code}`);
+    writeFileSync(join(host.configDir, 'heartbeat'), config.heartbeat);
+    host = await lab.startHost('router', {
+      engine: 'qjs',
+      hostBundle: bundle,
+      pluginDir,
+      config: {},
+      qjs,
+      native,
+      root: host.root,
+    });
+    shown = 0;
+    await host.waitForLog(/heartbeat: beat count=(\d+)/);
+    flush();
+    const first = Number(/count=(\d+)/.exec(host.matching(/heartbeat: beat count/)[0] ?? '')?.[1]);
+    check(first === saved.count + 1, `QuickJS carried on counting from the saved state (beat ${first})`);
+    const onQjs = lab.node('router').run([qjs, '--no-unhandled-rejection', bundle, '--config-dir', host.configDir, 'plugins'], {
+      timeoutMs: 15_000,
+      env: { WRTKIT_NATIVE: native },
+    });
+    say(['plugins', '(the CLI on QuickJS, over ubus)'], await onQjs);
+    check((await host.stop()).code === 0, 'the QuickJS host stopped cleanly');
   } else {
-    console.log(c('33', `  qjs not found at ${qjs}: run scripts/fetch-qjs.sh`));
+    check(false, `qjs not found at ${qjs} (scripts/fetch-qjs.sh)`);
   }
-  console.log(`\n${c('1;32', 'demo done.')} Try it yourself: node build/wrtkit.js --config-dir ${configDir} --help`);
+  await ubusd.stop();
 } catch (error) {
-  console.error(c('31', String(error?.message ?? error)));
-  process.exitCode = 1;
+  console.error(c('31', `demo failed: ${error?.stack ?? error}`));
+  exitCode = 1;
+} finally {
+  await lab.destroy();
+  const left = leftovers(lab.prefix);
+  const clean = left.namespaces.length === 0 && left.processes.length === 0 && left.dirs.length === 0;
+  summary.push([clean, 'the lab is gone: no namespaces, processes or files left']);
+  console.log(`\n${c('1', 'Summary')}`);
+  for (const [ok, what] of summary) console.log(`  ${ok ? c('32', '✓') : c('31', '✗')} ${what}`);
+  if (summary.some(([ok]) => !ok)) exitCode = 1;
+  console.log(exitCode === 0 ? c('1;32', '\ndemo done.') : c('1;31', '\ndemo finished with failures.'));
+  process.exit(exitCode);
 }

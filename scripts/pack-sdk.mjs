@@ -31,9 +31,14 @@ const stage = path.join(out, 'package');
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(stage, { recursive: true });
 
-const entries = { index: 'src/index.ts', testing: 'src/testing/index.ts', lab: 'src/lab/index.ts' };
-const input = Object.fromEntries(Object.entries(entries).filter(([, file]) => fs.existsSync(path.join(sdkDir, file))).map(([name, file]) => [name, path.join(sdkDir, file)]));
-const shared = new Set(['tapable', 'tsyringe', 'reflect-metadata']);
+const entries = {
+  index: 'src/index.ts',
+  testing: 'src/testing/index.ts',
+  lab: 'src/lab/index.ts',
+  'lab-vitest': 'src/lab/vitest.ts',
+};
+const input = Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, path.join(sdkDir, file)]));
+const shared = new Set(['tapable', 'tsyringe', 'reflect-metadata', 'vitest']);
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const external = (id) => shared.has(id) || builtins.has(id) || id.startsWith('node:');
 
@@ -54,7 +59,12 @@ const external = (id) => shared.has(id) || builtins.has(id) || id.startsWith('no
       console.warn(`warning: ${warning.message}`);
     },
   });
-  await build.write({ dir: path.join(stage, 'dist'), format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' });
+  await build.write({
+    dir: path.join(stage, 'dist'),
+    format: 'es',
+    entryFileNames: '[name].js',
+    chunkFileNames: 'chunks/[name]-[hash].js',
+  });
   await build.close();
 }
 
@@ -107,16 +117,22 @@ const published = {
     '.': entry('index'),
     './testing': entry('testing'),
     './lab': entry('lab'),
+    './lab/vitest': entry('lab-vitest'),
     './build': './build/plugin.mjs',
     './build/*': './build/*',
     './package.json': './package.json',
   },
   files: ['dist', 'bin', 'build', 'templates', 'README.md'],
   dependencies,
+  peerDependencies: pkg.peerDependencies,
+  peerDependenciesMeta: pkg.peerDependenciesMeta,
 };
 fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
 const readme = path.join(sdkDir, 'README.md');
 if (fs.existsSync(readme)) fs.copyFileSync(readme, path.join(stage, 'README.md'));
 
-const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: stage, encoding: 'utf8' }).trim().split('\n').pop();
+const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: stage, encoding: 'utf8' })
+  .trim()
+  .split('\n')
+  .pop();
 console.log(path.join(out, tarball));

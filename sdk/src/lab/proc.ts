@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports, no-restricted-globals -- the lab is Node.js-only test tooling, never router runtime */
 // Running programs for the lab: always argv arrays (no shell), output collected, lines
 // that can be awaited.
 import { type ChildProcess, spawn } from 'node:child_process';
