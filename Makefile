@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NODE ?= node
 QJS ?= .cache/qjs/bin/qjs
 
-.PHONY: all deps native build check typecheck lint generated test test-unit demo bench clean help
+.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench clean help
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make test    typecheck, lint, generated-code check, unit + QuickJS + integration tests"
 	@echo "make bench   boot time, hook overhead, RSS and bundle size on node and qjs"
 	@echo "make build   bundles into build/ (host: build/wrtkit.js, plugins: build/plugins/<name>)"
+	@echo "make sdk     the @wrtkit/sdk tarball for plugin authors (docs/plugin-authors.md)"
 	@echo "make clean   remove build output and caches (keeps node_modules)"
 
 deps:
@@ -27,6 +28,10 @@ native: deps
 
 build: deps native
 	@$(NODE) scripts/build.mjs
+
+# The @wrtkit/sdk tarball plugin authors install (.cache/sdk-pack/wrtkit-sdk-<version>.tgz)
+sdk: build
+	@$(NODE) scripts/pack-sdk.mjs
 
 typecheck: deps
 	@npx tsc -p tsconfig.json
@@ -54,4 +59,4 @@ bench: build
 	@$(NODE) bench/run.mjs
 
 clean:
-	rm -rf build .cache/test-bundles .cache/e2e
+	rm -rf build .cache/test-bundles .cache/e2e .cache/sdk-pack .cache/demo .cache/lab-test .cache/bench

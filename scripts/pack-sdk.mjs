@@ -68,11 +68,12 @@ const external = (id) => shared.has(id) || builtins.has(id) || id.startsWith('no
   await build.close();
 }
 
-// 2. Declarations, one file per entry, with @wrtkit/core's types inlined.
-for (const [name, file] of Object.entries(input)) {
+// 2. Declarations: one build too, so every entry refers to the same declared classes
+//    (PluginDefinition from the API is the one createTestHost takes), @wrtkit/core inlined.
+{
   const build = await rollup({
-    input: file,
-    external: (id) => shared.has(id) || builtins.has(id) || id.startsWith('node:'),
+    input,
+    external,
     plugins: [
       dts({
         respectExternal: true,
@@ -85,7 +86,12 @@ for (const [name, file] of Object.entries(input)) {
       }),
     ],
   });
-  await build.write({ file: path.join(stage, 'dist', `${name}.d.ts`), format: 'es' });
+  await build.write({
+    dir: path.join(stage, 'dist'),
+    format: 'es',
+    entryFileNames: '[name].d.ts',
+    chunkFileNames: 'chunks/[name]-[hash].d.ts',
+  });
   await build.close();
 }
 

@@ -105,6 +105,10 @@ export function wrtkitPlugins({ minify = false, sourceMap = false } = {}) {
       // nearest to each file (the root one extends tsconfig.base.json).
       sourceMap,
       minify: false,
+      // TypeScript in node_modules too: a plugin may import the hooks module another
+      // plugin package ships as source (`defineHooks`), as the examples do.
+      include: /\.[cm]?[jt]sx?$/,
+      exclude: [],
     }),
     orderInlinedDynamicImports(),
     ...(minify

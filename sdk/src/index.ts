@@ -1,3 +1,6 @@
+// tsyringe's decorators need the Reflect metadata API before any plugin class is
+// declared; in a built plugin this import is a no-op (the host loaded it once).
+import 'reflect-metadata';
 // @wrtkit/sdk: what a plugin imports. Everything here is implemented in @wrtkit/core;
 // inside a built plugin these imports resolve to the host's own copies (the runtime
 // bridge), so a plugin bundle carries none of it.

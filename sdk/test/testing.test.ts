@@ -34,7 +34,9 @@ describe('createTestHost', () => {
       },
     });
     await t.compose('wireless');
-    expect(t.applied).toEqual([{ package: 'wireless', changes: 1, text: "\nconfig wifi-iface 'default_radio0'\n\toption ssid 'Lab'\n\n" }]);
+    expect(t.applied).toEqual([
+      { package: 'wireless', changes: 1, text: "\nconfig wifi-iface 'default_radio0'\n\toption ssid 'Lab'\n\n" },
+    ]);
     t.writeConfig('beat-counter', "config counter 'main'\n\toption fail_at 'soon'\n");
     const report = await t.reload();
     expect(report.invalid[0]?.issues[0]).toMatchObject({ uciPath: 'beat-counter.main.fail_at', rule: 'type' });
@@ -49,10 +51,13 @@ describe('createTestHost', () => {
       apiVersion: '^1',
       setup(ctx) {
         ctx.serve({
-          ping: method({ schema: { type: 'object', properties: { host: { type: 'string' } }, required: ['host'] } }, async ({ host }) => {
-            const r = await ctx.processes.run(['ping', '-c1', host]);
-            return { ok: r.exitCode === 0, out: r.stdout };
-          }),
+          ping: method(
+            { schema: { type: 'object', properties: { host: { type: 'string' } }, required: ['host'] } },
+            async ({ host }) => {
+              const r = await ctx.processes.run(['ping', '-c1', host]);
+              return { ok: r.exitCode === 0, out: r.stdout };
+            },
+          ),
         });
       },
     });

@@ -1,11 +1,13 @@
 import { ErrorCodes, WrtkitError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcess, Processes, ProcessResult, RunOptions } from '../platform/platform.js';
-import { basename } from '../util/path.js';
+import { basename, dirname } from '../util/path.js';
+
+const SYSTEM_DIRS = ['/bin', '/sbin', '/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin'];
 
 /**
  * The process runner a plugin receives: only programs its manifest lists under
- * `permissions.exec` (by name or absolute path), always from an argv array, always with
+ * `permissions.exec` (by name — on PATH or in a system bin directory — or absolute path), always from an argv array, always with
  * a time limit. A plugin cannot build a shell command from config values because there
  * is no way to pass one.
  */
@@ -24,7 +26,7 @@ export class ScopedProcesses implements PluginProcesses {
     private readonly log: Logger,
   ) {}
 
-  run(argv: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
     this.check(argv);
     this.log.debug('run', { argv: argv.join(' ') });
     return this.processes.run(argv, { timeoutMs: DEFAULT_PROCESS_TIMEOUT_MS, ...options });
@@ -43,7 +45,13 @@ export class ScopedProcesses implements PluginProcesses {
         plugin: this.plugin,
       });
     }
-    const ok = this.allowed.some((entry) => (entry.startsWith('/') ? entry === program : entry === basename(program)));
+    // A name allows that program found on PATH, or by its path in a system directory;
+    // `/tmp/x/nft` is not `nft`. An absolute entry allows exactly that path.
+    const ok = this.allowed.some((entry) =>
+      entry.startsWith('/')
+        ? entry === program
+        : entry === program || (SYSTEM_DIRS.includes(dirname(program)) && basename(program) === entry),
+    );
     if (!ok) {
       throw new WrtkitError(
         ErrorCodes.PERMISSION,

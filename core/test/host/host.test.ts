@@ -390,3 +390,29 @@ describe('Host reload', () => {
     await h.stop();
   });
 });
+
+describe('plugin process permissions', () => {
+  it('allow a listed name on PATH or in a system directory, not the same name elsewhere', async () => {
+    const { ScopedProcesses } = await import('../../src/system/processes.js');
+    const { createLogger } = await import('../../src/log/logger.js');
+    const runs: string[][] = [];
+    const fake = {
+      run: async (argv: readonly string[]) => {
+        runs.push([...argv]);
+        return { argv, exitCode: 0, signal: null, stdout: '', stderr: '', timedOut: false, durationMs: 0 };
+      },
+      spawn: () => {
+        throw new Error('unused');
+      },
+      which: () => undefined,
+    };
+    const scoped = new ScopedProcesses(fake, 'p', ['nft', '/opt/bin/tool'], createLogger(() => undefined).logger);
+    await scoped.run(['nft', '-f', '-']);
+    await scoped.run(['/usr/sbin/nft', '-j', 'list', 'ruleset']);
+    await scoped.run(['/opt/bin/tool']);
+    await expect(scoped.run(['/tmp/x/nft'])).rejects.toMatchObject({ code: ErrorCodes.PERMISSION });
+    await expect(scoped.run(['tool'])).rejects.toMatchObject({ code: ErrorCodes.PERMISSION });
+    await expect(scoped.run(['sh', '-c', 'nft'])).rejects.toMatchObject({ code: ErrorCodes.PERMISSION });
+    expect(runs.map((r) => r[0])).toEqual(['nft', '/usr/sbin/nft', '/opt/bin/tool']);
+  });
+});

@@ -6,7 +6,17 @@
 // crashed worker). Each lab is written down in a registry file (its namespaces with their
 // nsfs inodes, its temp dirs) so the reaper and leftovers() know what to look for.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -300,7 +310,9 @@ function readRegistries(prefix: string): Array<{ path: string; registry: Registr
 export function leftovers(prefix: string = DEFAULT_PREFIX): Leftovers {
   let namespaces: string[] = [];
   try {
-    namespaces = readdirSync(NETNS_DIR).filter((n) => n.startsWith(prefix)).sort();
+    namespaces = readdirSync(NETNS_DIR)
+      .filter((n) => n.startsWith(prefix))
+      .sort();
   } catch {
     // no named namespaces at all
   }

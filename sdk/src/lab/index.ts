@@ -128,23 +128,8 @@ import type { LabSpec } from './spec.js';
 export { type Leftovers, leftovers } from './cleanup.js';
 export { type HostEngine, LabHost, type StartHostOptions, defaultHostPaths } from './host.js';
 export { Lab, LabNode, type SpawnOptions } from './lab.js';
-export {
-  type ExitStatus,
-  LabCommandError,
-  LabProcess,
-  type RunOptions,
-  type RunResult,
-  type WaitOptions,
-} from './proc.js';
-export {
-  type BridgeSpec,
-  type LabSpec,
-  LabSpecError,
-  type LinkSpec,
-  type NodeSpec,
-  type ShapeSpec,
-  parseRate,
-} from './spec.js';
+export { type ExitStatus, LabCommandError, LabProcess, type RunOptions, type RunResult, type WaitOptions } from './proc.js';
+export { type BridgeSpec, type LabSpec, LabSpecError, type LinkSpec, type NodeSpec, type ShapeSpec, parseRate } from './spec.js';
 export { type LabCapabilities, type LabSupport, labCapabilities, labSupported, requireRoot } from './support.js';
 
 /**

@@ -408,7 +408,7 @@ function freshPrefix(): string {
 export function labUnsupportedReason(): string | undefined {
   if (process.platform !== 'linux') return `the lab needs Linux network namespaces (this is ${process.platform})`;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    return `the lab needs root to create network namespaces (running as uid ${process.getuid()}); run the lab tests as root, e.g. sudo npx vitest run sdk/test/lab (CI runs as root)`;
+    return `the lab needs root to create network namespaces (running as uid ${process.getuid()}); run lab tests as root (e.g. sudo npx vitest run); CI runs them as root`;
   }
   try {
     mkdirSync(NETNS_DIR, { recursive: true });

@@ -244,7 +244,8 @@ export function normalizeSpec(spec: LabSpec): NormalizedSpec {
     const bName = name(link.b, link.a);
     const end = (node: string, ifname: string, peer: string, peerIfname: string): LinkEnd => {
       const mac = link.mac?.[node];
-      if (mac !== undefined && !MAC.test(mac)) throw new LabSpecError(`${where}.mac.${node}: '${mac}' is not a MAC like 02:00:00:00:00:01`);
+      if (mac !== undefined && !MAC.test(mac))
+        throw new LabSpecError(`${where}.mac.${node}: '${mac}' is not a MAC like 02:00:00:00:00:01`);
       const addresses = link.addresses?.[node] ?? [];
       addresses.forEach((a) => checkAddress(a, `${where}.addresses.${node}`));
       return { node, ifname, peer, peerIfname, link: index, addresses, ...(mac !== undefined ? { mac } : {}) };

@@ -145,7 +145,9 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     controlSocket: null,
     ubusSocket: null,
     logSink: (record) => logs.push(record),
-    plugins: options.plugins.map((p) => (isDefinition(p) ? { definition: p } : { definition: p.definition, ...(p.manifest ? { manifest: p.manifest } : {}) })),
+    plugins: options.plugins.map((p) =>
+      isDefinition(p) ? { definition: p } : { definition: p.definition, ...(p.manifest ? { manifest: p.manifest } : {}) },
+    ),
     applier: {
       async apply(pkg: string, desired: UciPackage, changes: readonly UciChange[]) {
         const text = exportUci(desired, { mode: 'commit' });

@@ -40,30 +40,34 @@ describe.skipIf(!support.ok)(`lab: the wrtkit host in a node${skipNote}`, () => 
 
   const lab = useLab(threeNodes());
 
-  it.each<HostEngine>(['node', 'qjs'])('boots the example plugins inside the router on %s, answers the CLI, stops with 0', async (engine) => {
-    const router = lab().node('router');
-    const host = await lab().startHost('router', { ...bundles, engine, native, config });
-    try {
-      await host.waitForLog(/ready plugins=2 failed=0/, { timeoutMs: 20_000 });
-      expect(host.matching(new RegExp(`engine=${engine}`)).length).toBeGreaterThan(0);
-      // the host runs inside the router's namespace, not the test's
-      expect(router.pids()).toContain(host.pid);
-      expect(readlinkSync(`/proc/${host.pid}/ns/net`)).toBe(`net:[${router.inode}]`);
-      expect(readlinkSync(`/proc/${host.pid}/ns/net`)).not.toBe(readlinkSync('/proc/self/ns/net'));
-      await host.waitForLog(/heartbeat: beat count=\d+ label=lab/, { count: 2 });
+  it.each<HostEngine>(['node', 'qjs'])(
+    'boots the example plugins inside the router on %s, answers the CLI, stops with 0',
+    async (engine) => {
+      const router = lab().node('router');
+      const host = await lab().startHost('router', { ...bundles, engine, native, config });
+      try {
+        await host.waitForLog(/ready plugins=2 failed=0/, { timeoutMs: 20_000 });
+        expect(host.matching(new RegExp(`engine=${engine}`)).length).toBeGreaterThan(0);
+        // the host runs inside the router's namespace, not the test's
+        expect(router.pids()).toContain(host.pid);
+        expect(readlinkSync(`/proc/${host.pid}/ns/net`)).toBe(`net:[${router.inode}]`);
+        expect(readlinkSync(`/proc/${host.pid}/ns/net`)).not.toBe(readlinkSync('/proc/self/ns/net'));
+        await host.waitForLog(/heartbeat: beat count=\d+ label=lab/, { count: 2 });
 
-      expect(await host.call('heartbeat', 'status')).toMatchObject({ interval: 100, label: 'lab' });
-      const status = await host.cli(['--socket', host.socket, 'status', '--json']);
-      expect(JSON.parse(status.stdout)).toMatchObject({ engine, state: 'running' });
-      await expect(host.call('heartbeat', 'nope')).rejects.toThrow(/exited with 2/);
+        expect(await host.call('heartbeat', 'status')).toMatchObject({ interval: 100, label: 'lab' });
+        const status = await host.cli(['--socket', host.socket, 'status', '--json']);
+        expect(JSON.parse(status.stdout)).toMatchObject({ engine, state: 'running' });
+        await expect(host.call('heartbeat', 'nope')).rejects.toThrow(/exited with 2/);
 
-      expect(await host.stop()).toEqual({ code: 0, signal: null });
-      expect(host.lines.at(-1)).toMatch(/info wrtkit: stopped/);
-      expect(host.matching(/level=|fatal|Uncaught|unhandled/i)).toEqual([]);
-    } finally {
-      await host.stop(1_000);
-    }
-  }, 60_000);
+        expect(await host.stop()).toEqual({ code: 0, signal: null });
+        expect(host.lines.at(-1)).toMatch(/info wrtkit: stopped/);
+        expect(host.matching(/level=|fatal|Uncaught|unhandled/i)).toEqual([]);
+      } finally {
+        await host.stop(1_000);
+      }
+    },
+    60_000,
+  );
 
   it('destroy takes a running host and its temp root down too', async () => {
     const { createLab } = await import('../../src/lab/index.js');

@@ -38,9 +38,15 @@ describe('lab spec', () => {
     expect(bad({ nodes: { a: {}, b: {} }, links: [{ a: 'a', b: 'b', shape: { rate: '1mbit', from: 'c' } }] })).toThrow(
       /shape\.from: 'c'/,
     );
-    expect(bad({ nodes: { a: {} }, bridges: [{ node: 'a', name: 'br-lan', ports: [] }, { node: 'a', name: 'br-lan', ports: [] }] })).toThrow(
-      /already used/,
-    );
+    expect(
+      bad({
+        nodes: { a: {} },
+        bridges: [
+          { node: 'a', name: 'br-lan', ports: [] },
+          { node: 'a', name: 'br-lan', ports: [] },
+        ],
+      }),
+    ).toThrow(/already used/);
     expect(bad({ nodes: { a: {} }, routes: { a: ['ip route add default via 10.0.0.1'] } })).toThrow(/without 'ip route add'/);
     expect(bad({ nodes: { a: {} }, prefix: 'Has-Caps' })).toThrow(/prefix 'Has-Caps'/);
   });

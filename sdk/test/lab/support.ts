@@ -70,7 +70,9 @@ export async function tcpTransfer(lab: Lab, from: string, to: string, target: st
   const server = lab.node(to).spawn([process.execPath, '-e', TCP_SERVER, target, String(port)]);
   try {
     await server.waitFor(/listening/);
-    return await lab.node(from).run([process.execPath, '-e', TCP_CLIENT, target, String(port), String(bytes)], { timeoutMs: 20_000 });
+    return await lab
+      .node(from)
+      .run([process.execPath, '-e', TCP_CLIENT, target, String(port), String(bytes)], { timeoutMs: 20_000 });
   } finally {
     server.kill('SIGKILL');
     await server.exited;

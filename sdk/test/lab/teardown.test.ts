@@ -77,15 +77,19 @@ describe.skipIf(!support.ok)(`lab: teardown after failures${skipNote}`, () => {
   it.each<[Mode, string]>([
     ['use-lab', 'u'],
     ['bare', 'b'],
-  ])('a test that throws (%s) leaves nothing behind', async (mode, name) => {
-    const run = runFixture(mode, name);
-    const { prefix, sleeper } = await run.ready();
-    const exit = await run.exited;
-    expect(exit.code, run.output()).toBe(1);
-    expect(run.output()).toMatch(/deliberate failure with a lab running/);
-    expect(await settledLeftovers(prefix)).toEqual(clean);
-    expect(alive(sleeper)).toBe(false);
-  }, 60_000);
+  ])(
+    'a test that throws (%s) leaves nothing behind',
+    async (mode, name) => {
+      const run = runFixture(mode, name);
+      const { prefix, sleeper } = await run.ready();
+      const exit = await run.exited;
+      expect(exit.code, run.output()).toBe(1);
+      expect(run.output()).toMatch(/deliberate failure with a lab running/);
+      expect(await settledLeftovers(prefix)).toEqual(clean);
+      expect(alive(sleeper)).toBe(false);
+    },
+    60_000,
+  );
 
   it('SIGTERM to vitest mid-test: the orphaned worker tears its lab down', async () => {
     const run = runFixture('hang', 't');

@@ -96,18 +96,18 @@ describe.skipIf(!support.ok)(`lab: spec and lifecycle${skipNote}`, () => {
 
   it('rejects a bad spec before creating anything, with the path of the mistake', async () => {
     const prefix = `wklbad${process.pid % 1000}`;
-    await expect(
-      createLab({ prefix, nodes: { a: {} }, links: [{ a: 'a', b: 'nowhere' }] }),
-    ).rejects.toThrow(/links\[0\] \(a—nowhere\): no node 'nowhere'/);
+    await expect(createLab({ prefix, nodes: { a: {} }, links: [{ a: 'a', b: 'nowhere' }] })).rejects.toThrow(
+      /links\[0\] \(a—nowhere\): no node 'nowhere'/,
+    );
     await expect(
       createLab({ prefix, nodes: { a: {}, b: {} }, links: [{ a: 'a', b: 'b', addresses: { a: ['10.0.0.1'] } }] }),
     ).rejects.toThrow(LabSpecError);
     await expect(
       createLab({ prefix, nodes: { a: {}, b: {} }, links: [{ a: 'a', b: 'b', names: { a: 'much-too-long-name' } }] }),
     ).rejects.toThrow(/15 characters/);
-    await expect(createLab({ prefix, nodes: { a: {}, b: {} }, links: [{ a: 'a', b: 'b', shape: { rate: '20 furlongs' } }] })).rejects.toThrow(
-      /not a rate like 20mbit/,
-    );
+    await expect(
+      createLab({ prefix, nodes: { a: {}, b: {} }, links: [{ a: 'a', b: 'b', shape: { rate: '20 furlongs' } }] }),
+    ).rejects.toThrow(/not a rate like 20mbit/);
     expect(leftovers(prefix)).toEqual({ namespaces: [], processes: [], dirs: [], registries: [] });
   });
 
