@@ -231,6 +231,12 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
         if (result.stderr) platform.stdio.writeStderr(result.stderr);
         return result.exitCode;
       }
+      case 'new-plugin':
+      case 'build':
+      case 'gen-config':
+        // The author's commands live in the SDK's `wrtkit` (Node-only tooling, not on routers).
+        err(`wrtkit: ${command} comes with @wrtkit/sdk: npx wrtkit ${command} … (see docs/plugin-authors.md)`);
+        return ExitCode.usage;
       default:
         err(`wrtkit: unknown command ${command}\n\n${USAGE}`);
         return ExitCode.usage;
