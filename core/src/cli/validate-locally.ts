@@ -25,8 +25,8 @@ export async function validateLocally(
   const settings = loadHostSettings(uci, undefined);
   const lines: ValidationLine[] = [{ plugin: 'wrtkit', ok: settings.issues.length === 0, issues: settings.issues }];
   const { loaded, problems } = await loadInstalledPlugins(platform, pluginDirOverride ?? settings.pluginDir);
-  for (const { definition } of loaded) {
-    const result = loadPluginConfig(uci, definition);
+  for (const { definition, manifest } of loaded) {
+    const result = loadPluginConfig(uci, definition, manifest.config);
     lines.push({ plugin: definition.name, ok: result.ok, issues: result.ok ? [] : result.issues });
   }
   for (const problem of problems) {

@@ -12,6 +12,8 @@ export const DEFAULT_APPLY_COMMANDS: Readonly<Record<ComposedPackage, readonly s
   wireless: ['wifi', 'reload'],
   network: ['/etc/init.d/network', 'reload'],
   firewall: ['/etc/init.d/firewall', 'reload'],
+  // dnsmasq (and odhcpd, which reads the same package) — DHCP options such as RFC 8910's
+  dhcp: ['/etc/init.d/dnsmasq', 'reload'],
 };
 
 export const APPLY_TIMEOUT_MS = 60_000;

@@ -4,17 +4,20 @@ import type { UciContext } from '../uci/index.js';
 import { type ConfigIssue, type ConfigResult, validateConfig } from './validate.js';
 
 /**
- * A plugin's config: /etc/config/<plugin> read through UCI (committed state), shaped by
- * its schema, validated by its generated validator. A file that does not parse is an
- * invalid config like any other, reported with the parser's line and byte.
+ * A plugin's config: /etc/config/<package> read through UCI (committed state), shaped by
+ * its schema, validated by its generated validator. The package is the plugin's name
+ * unless its manifest names another (`"config": "pirania"` keeps a deployed config
+ * file). A file that does not parse is an invalid config like any other, reported with
+ * the parser's line and byte.
  */
-export function loadPluginConfig(uci: UciContext, definition: PluginDefinition): ConfigResult<unknown> {
-  const name = definition.name;
+export function loadPluginConfig(uci: UciContext, definition: PluginDefinition, configPackage = definition.name): ConfigResult<unknown> {
+  const name = configPackage;
+  const plugin = definition.name;
   const invalid = (issue: ConfigIssue, cause?: unknown): ConfigResult<unknown> => ({
     ok: false,
     issues: [issue],
     error: new WrtkitError(ErrorCodes.CONFIG_INVALID, `invalid config: ${issue.uciPath}: ${issue.message} (${issue.rule})`, {
-      plugin: name,
+      plugin,
       uciPath: issue.uciPath,
       ...(cause !== undefined ? { cause } : {}),
       details: { issues: [issue] },
@@ -35,5 +38,5 @@ export function loadPluginConfig(uci: UciContext, definition: PluginDefinition):
       message: 'the plugin has a configSchema but no generated validateConfig (run gen-config)',
     });
   }
-  return validateConfig(name, pkg, configSchema, validator, name);
+  return validateConfig(name, pkg, configSchema, validator, plugin);
 }

@@ -65,7 +65,7 @@ export interface StationEvent {
 }
 
 /** The UCI packages whose desired state plugins compose before one apply. */
-export const ComposedPackages = ['wireless', 'network', 'firewall'] as const;
+export const ComposedPackages = ['wireless', 'network', 'firewall', 'dhcp'] as const;
 export type ComposedPackage = (typeof ComposedPackages)[number];
 
 export interface ComposeContext {

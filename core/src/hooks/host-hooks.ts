@@ -51,6 +51,7 @@ export function createHostHooks(): HostHooks {
       wireless: new AsyncSeriesWaterfallHook<[ComposeValue, ComposeContext]>(['config', 'context'], 'compose.wireless'),
       network: new AsyncSeriesWaterfallHook<[ComposeValue, ComposeContext]>(['config', 'context'], 'compose.network'),
       firewall: new AsyncSeriesWaterfallHook<[ComposeValue, ComposeContext]>(['config', 'context'], 'compose.firewall'),
+      dhcp: new AsyncSeriesWaterfallHook<[ComposeValue, ComposeContext]>(['config', 'context'], 'compose.dhcp'),
     }),
   });
 }

@@ -185,6 +185,7 @@ export function createPluginHooks<TConfig>(hooks: HostHooks, owner: ViewOwner, r
       wireless: compose('wireless'),
       network: compose('network'),
       firewall: compose('firewall'),
+      dhcp: compose('dhcp'),
     }),
   }) as unknown as PluginHooks<TConfig>;
 }

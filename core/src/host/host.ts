@@ -386,7 +386,7 @@ export class Host {
   }
 
   private loadConfig(plugin: PluginRuntime): ConfigResult<unknown> {
-    return loadPluginConfig(this.uci, plugin.definition);
+    return loadPluginConfig(this.uci, plugin.definition, plugin.manifest.config);
   }
 
   private rejectConfig(plugin: PluginRuntime, result: Extract<ConfigResult<unknown>, { ok: false }>): void {
@@ -452,9 +452,12 @@ export class Host {
           if (plugin.generation === generation) plugin.teardowns.push(stop);
         },
       ),
-      serve(methods: MethodTable, suffix?: string) {
+      serve(methods: MethodTable, name?: string) {
         if (plugin.generation !== generation) return;
-        host.methods.register(suffix ? `${plugin.name}.${suffix}` : plugin.name, methods, plugin.name);
+        // An object the manifest lists in `objects` keeps its own name (`pirania` for
+        // pirania-nftables, as deployments call it); anything else is `<plugin>.<name>`.
+        const objectName = name === undefined ? plugin.name : (plugin.manifest.objects ?? []).includes(name) ? name : `${plugin.name}.${name}`;
+        host.methods.register(objectName, methods, plugin.name);
       },
       requestCompose(pkg: ComposedPackage, reason: string) {
         if (!ComposedPackages.includes(pkg)) {

@@ -37,8 +37,11 @@ export interface PluginContext<TConfig = unknown> {
   readonly uci: UciReader;
   /** ubus, limited to the manifest's permissions.ubus; listeners end with the plugin. */
   readonly ubus: PluginUbus;
-  /** Serves methods as an object named after the plugin (`<plugin>` or `<plugin>.<suffix>`). */
-  serve(methods: MethodTable, suffix?: string): void;
+  /**
+   * Serves methods as an object named after the plugin: `<plugin>`, or `<plugin>.<name>`,
+   * or `<name>` itself when the manifest lists it in `objects`.
+   */
+  serve(methods: MethodTable, name?: string): void;
   /** Asks the host to compose and apply a UCI package again (coalesced, applied once). */
   requestCompose(pkg: ComposedPackage, reason: string): void;
   /** Runs fn when the plugin stops (in reverse order of registration). */

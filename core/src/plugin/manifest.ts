@@ -17,6 +17,10 @@ export interface PluginManifest {
   /** Bundle file, relative to the manifest (default index.js). */
   entry?: string;
   dependencies?: Record<string, string>;
+  /** The UCI package of the plugin's config, when it is not the plugin's name. */
+  config?: string;
+  /** Top-level object names the plugin serves besides its own (names deployments use). */
+  objects?: string[];
   permissions?: PluginPermissions;
   /** OpenWrt packaging: package dependencies such as "+nftables". */
   openwrt?: { depends?: string[]; section?: string; title?: string };
@@ -48,6 +52,8 @@ export const manifestSchema: ArgsSchema = {
     description: { type: 'string' },
     entry: { type: 'string', pattern: '^[^/][^\\0]*\\.m?js$' },
     dependencies: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+    config: { type: 'string', pattern: '^[a-zA-Z0-9_-]+$' },
+    objects: { type: 'array', items: { type: 'string', pattern: '^[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*$' } },
     permissions: {
       type: 'object',
       additionalProperties: false,

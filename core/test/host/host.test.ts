@@ -416,3 +416,34 @@ describe('plugin process permissions', () => {
     expect(runs.map((r) => r[0])).toEqual(['nft', '/usr/sbin/nft', '/opt/bin/tool']);
   });
 });
+
+describe('plugins that keep the names deployments use', () => {
+  it('read the UCI package and serve the object names their manifest gives', async () => {
+    const schema = {
+      type: 'object',
+      properties: { base_config: { type: 'object', properties: { enabled: { type: 'boolean', default: false } } } },
+    } as const;
+    let enabled: unknown;
+    const legacy = definePlugin<{ base_config: { enabled: boolean } }>({
+      name: 'legacy-ng',
+      version: '1.0.0',
+      apiVersion: '^1',
+      configSchema: schema,
+      validateConfig: compileValidator(schema),
+      setup(ctx) {
+        enabled = ctx.config.base_config.enabled;
+        ctx.serve({ ping: { access: 'read', schema: { type: 'object' }, handler: () => ({ pong: true }) } }, 'legacy');
+        ctx.serve({ ping: { access: 'read', schema: { type: 'object' }, handler: () => ({ pong: 'sub' }) } }, 'sub');
+      },
+    });
+    const { host: h } = await host({ legacy: "config base_config 'base_config'\n\toption enabled '1'\n" }, [], {
+      plugins: [{ definition: legacy, manifest: { config: 'legacy', objects: ['legacy'] } }],
+    });
+    await h.start();
+    expect(enabled).toBe(true);
+    await expect(h.methods.invoke('legacy', 'ping', {})).resolves.toEqual({ pong: true });
+    await expect(h.methods.invoke('legacy-ng.sub', 'ping', {})).resolves.toEqual({ pong: 'sub' });
+    expect(h.validate().find((v) => v.plugin === 'legacy-ng')).toEqual({ plugin: 'legacy-ng', ok: true, issues: [] });
+    await h.stop();
+  });
+});
