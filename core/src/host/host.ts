@@ -5,6 +5,7 @@ import { DEFAULT_APPLY_COMMANDS, UciFileApplier } from '../compose/uci-file-appl
 import type { ConfigApplier } from '../compose/applier.js';
 import { createUciReader } from '../config/uci-reader.js';
 import { loadPluginConfig } from '../config/plugin-config.js';
+import { type ConfigEdits, editPluginConfig } from '../config/edit.js';
 import type { ConfigIssue, ConfigResult } from '../config/validate.js';
 import { ControlServer } from '../control/server.js';
 import { type MethodTable, MethodRegistry } from '../control/methods.js';
@@ -109,6 +110,8 @@ export class Host {
   private readonly signalOff: Array<() => void> = [];
   private phase: HostStatus['state'] = 'starting';
   private booted = false;
+  /** True while a reload runs (plugins' setConfig must not wait for the next one then). */
+  private inReload = false;
   private isReady = false;
   private bootInfo: BootInfo | undefined;
   private readonly startedAt: number;
@@ -215,6 +218,15 @@ export class Host {
   }
 
   private async doReload(): Promise<ReloadReport> {
+    this.inReload = true;
+    try {
+      return await this.reloadOnce();
+    } finally {
+      this.inReload = false;
+    }
+  }
+
+  private async reloadOnce(): Promise<ReloadReport> {
     const report: ReloadReport = { changed: [], started: [], stopped: [], invalid: [] };
     if (this.phase !== 'running') return report;
     this.settings = loadHostSettings(this.uci, this.log);
@@ -443,6 +455,7 @@ export class Host {
       clock: this.clock,
       state: store,
       processes,
+      platform: this.platform,
       uci: createUciReader(this.uci),
       ubus: createPluginUbus(
         plugin.name,
@@ -456,8 +469,18 @@ export class Host {
         if (plugin.generation !== generation) return;
         // An object the manifest lists in `objects` keeps its own name (`pirania` for
         // pirania-nftables, as deployments call it); anything else is `<plugin>.<name>`.
-        const objectName = name === undefined ? plugin.name : (plugin.manifest.objects ?? []).includes(name) ? name : `${plugin.name}.${name}`;
+        const objectName =
+          name === undefined ? plugin.name : (plugin.manifest.objects ?? []).includes(name) ? name : `${plugin.name}.${name}`;
         host.methods.register(objectName, methods, plugin.name);
+      },
+      async setConfig(edits: ConfigEdits) {
+        const packageName = plugin.manifest.config ?? plugin.name;
+        const { changed } = editPluginConfig(host.uci, plugin.definition, packageName, edits);
+        if (!changed) return;
+        log.info('config written', { package: packageName, options: Object.keys(edits).join(' ') });
+        // Inside a reload (a configChanged tap) awaiting the next one would wait on itself.
+        if (host.inReload) void host.reload();
+        else await host.reload();
       },
       requestCompose(pkg: ComposedPackage, reason: string) {
         if (!ComposedPackages.includes(pkg)) {

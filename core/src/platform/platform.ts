@@ -27,6 +27,11 @@ export interface Platform {
   exit(code: number): void;
   /** Resident set size in bytes, where the engine can tell. */
   memoryRss(): number | undefined;
+  /**
+   * Bytes from the kernel's cryptographic random source (/dev/urandom): for secrets a
+   * guess must not find, such as voucher codes. Math.random is not one.
+   */
+  randomBytes(length: number): Uint8Array;
 }
 
 export type FileKind = 'file' | 'directory' | 'symlink' | 'other';
@@ -156,6 +161,10 @@ export interface StandardIO {
  * the peer closed, the connection failed, or our own close completed.
  */
 export interface Connection {
+  /** TCP only: the peer's endpoint (IPv4-mapped IPv6 addresses are given as IPv4). */
+  readonly remote?: InetAddress;
+  /** TCP only: our endpoint, e.g. the address a redirected packet was sent to. */
+  readonly local?: InetAddress;
   write(data: Uint8Array): void;
   onData(handler: (chunk: Uint8Array) => void): void;
   onClose(handler: () => void): void;

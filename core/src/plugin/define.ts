@@ -1,6 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { Clock } from '../clock/clock.js';
 import type { ConfigValidator } from '../config/validate.js';
+import type { ConfigEdits } from '../config/edit.js';
 import type { JsonSchema } from '../config/uci-json.js';
 import type { MethodTable } from '../control/methods.js';
 import type { ComposedPackage } from '../hooks/events.js';
@@ -11,6 +12,7 @@ import type { StateStore } from '../state/store.js';
 import type { PluginProcesses } from '../system/processes.js';
 import type { UciReader } from '../config/uci-reader.js';
 import type { PluginUbus } from '../ubus/scoped.js';
+import type { Platform } from '../platform/platform.js';
 
 /** What `setup` may return: undone in reverse order when the plugin stops. */
 export type Teardown = () => void | Promise<void>;
@@ -33,6 +35,12 @@ export interface PluginContext<TConfig = unknown> {
   readonly state: StateStore;
   /** Programs listed in the manifest's permissions.exec, argv arrays only. */
   readonly processes: PluginProcesses;
+  /**
+   * The engine's files, sockets, timers and random bytes, for a plugin's own files and
+   * ports (a voucher store, a portal page). Programs go through `processes`, which
+   * enforces the manifest; time through `clock`, which tests can run fast.
+   */
+  readonly platform: Platform;
   /** Read access to any UCI package (committed state). */
   readonly uci: UciReader;
   /** ubus, limited to the manifest's permissions.ubus; listeners end with the plugin. */
@@ -42,6 +50,15 @@ export interface PluginContext<TConfig = unknown> {
    * or `<name>` itself when the manifest lists it in `objects`.
    */
   serve(methods: MethodTable, name?: string): void;
+  /**
+   * Changes the plugin's own UCI package and commits it, as `uci set …; uci commit`
+   * would: keys are `<section>.<option>`, values strings, lists as arrays, null deletes.
+   * The new config is validated first — an invalid change throws WRTKIT_ERR_CONFIG_INVALID
+   * naming the UCI path, and nothing is written. A valid one is then loaded like any
+   * reload and reaches `configChanged`. Resolves when that is done (when called from a
+   * configChanged tap, it resolves at once and the change follows that reload).
+   */
+  setConfig(edits: ConfigEdits): Promise<void>;
   /** Asks the host to compose and apply a UCI package again (coalesced, applied once). */
   requestCompose(pkg: ComposedPackage, reason: string): void;
   /** Runs fn when the plugin stops (in reverse order of registration). */

@@ -447,3 +447,63 @@ describe('plugins that keep the names deployments use', () => {
     await h.stop();
   });
 });
+
+describe('a plugin changing its own config (ctx.setConfig)', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      base_config: {
+        type: 'object',
+        properties: {
+          enabled: { type: 'boolean', default: false },
+          port: { type: 'integer', minimum: 1, default: 80 },
+          hosts: { type: 'array', items: { type: 'string' }, default: [] },
+        },
+        additionalProperties: false,
+      },
+    },
+  } as const;
+  type Config = { base_config: { enabled: boolean; port: number; hosts: string[] } };
+
+  it('validates, commits as uci would, and delivers the change through configChanged', async () => {
+    const seen: Config[] = [];
+    let setConfig: ((edits: Record<string, string | string[] | null>) => Promise<void>) | undefined;
+    const plugin = definePlugin<Config>({
+      name: 'editor-ng',
+      version: '1.0.0',
+      apiVersion: '^1',
+      configSchema: schema,
+      validateConfig: compileValidator(schema),
+      setup(ctx) {
+        setConfig = (edits) => ctx.setConfig(edits);
+        ctx.hooks.configChanged.tap((c) => void seen.push(c.config as Config));
+      },
+    });
+    const { host: h, configDir } = await host({ editor: "config base_config 'base_config'\n\toption enabled '0'\n" }, [], {
+      plugins: [{ definition: plugin, manifest: { config: 'editor' } }],
+    });
+    await h.start();
+    await setConfig?.({ 'base_config.enabled': '1', 'base_config.hosts': ['a', 'b'] });
+    expect(readFileSync(join(configDir, 'editor'), 'utf8')).toBe(
+      "\nconfig base_config 'base_config'\n\toption enabled '1'\n\tlist hosts 'a'\n\tlist hosts 'b'\n\n",
+    );
+    expect(seen.at(-1)?.base_config).toMatchObject({ enabled: true, hosts: ['a', 'b'] });
+
+    // invalid: refused with the UCI path, nothing written, the plugin keeps running
+    await expect(setConfig?.({ 'base_config.port': 'zero' })).rejects.toMatchObject({
+      code: 'WRTKIT_ERR_CONFIG_INVALID',
+      uciPath: 'editor.base_config.port',
+    });
+    expect(readFileSync(join(configDir, 'editor'), 'utf8')).not.toContain('port');
+    await expect(setConfig?.({ 'no-dot': '1' })).rejects.toMatchObject({ code: 'WRTKIT_ERR_INVALID_ARGUMENT' });
+
+    // null deletes; an unchanged value writes nothing and fires nothing
+    const before = seen.length;
+    await setConfig?.({ 'base_config.enabled': '1' });
+    expect(seen.length).toBe(before);
+    await setConfig?.({ 'base_config.hosts': null });
+    expect(seen.at(-1)?.base_config.hosts).toEqual([]);
+    expect(h.find('editor-ng')?.state).toBe('running');
+    await h.stop();
+  });
+});

@@ -59,6 +59,7 @@ export async function createNodePlatform(argv: readonly string[] = process.argv.
   const dgram: NodeDgram = await import('node:dgram');
   const os: NodeOs = await import('node:os');
   const url = await import('node:url');
+  const crypto = await import('node:crypto');
 
   const fileSystem: Platform['fs'] = {
     readText(file) {
@@ -312,5 +313,6 @@ export async function createNodePlatform(argv: readonly string[] = process.argv.
       process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
     },
     memoryRss: () => process.memoryUsage().rss,
+    randomBytes: (length) => new Uint8Array(crypto.randomBytes(length)),
   };
 }

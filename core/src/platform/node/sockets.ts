@@ -39,9 +39,23 @@ function unsupported(what: string): WrtkitError {
   );
 }
 
+/** A TCP endpoint, with IPv4-mapped IPv6 addresses (`::ffff:10.0.0.2`) given as IPv4. */
+function endpoint(address: string | undefined, port: number | undefined): InetAddress | undefined {
+  if (address === undefined || port === undefined) return undefined;
+  return { address: unmapIpv4(address), port };
+}
+
+export function unmapIpv4(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? (m[1] as string) : address;
+}
+
 export function createNodeSockets({ fs, path, net, dgram }: NodeSocketModules): Sockets {
   function wrapSocket(sock: import('node:net').Socket): Connection {
     let closed = false;
+    // Read now: Node forgets the addresses once the socket is destroyed.
+    const remote = endpoint(sock.remoteAddress, sock.remotePort);
+    const local = endpoint(sock.localAddress, sock.localPort);
     sock.on('error', () => {
       // a peer that goes away is reported through onClose
     });
@@ -49,6 +63,8 @@ export function createNodeSockets({ fs, path, net, dgram }: NodeSocketModules): 
       closed = true;
     });
     return {
+      ...(remote ? { remote } : {}),
+      ...(local ? { local } : {}),
       write(data) {
         // Node queues what the kernel does not take (in order, never dropped); the copy
         // lets the caller reuse its buffer.

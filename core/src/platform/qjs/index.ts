@@ -669,6 +669,23 @@ export async function createQjsPlatform(): Promise<Platform> {
     return Number.isFinite(resident) ? resident * PAGE_SIZE : undefined;
   }
 
+  function randomBytes(length: number): Uint8Array {
+    const f = std.open('/dev/urandom', 'rb');
+    if (!f) throw new WrtkitError(ErrorCodes.IO, 'cannot open /dev/urandom', { details: { path: '/dev/urandom' } });
+    try {
+      const bytes = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = f.read(bytes.buffer, got, length - got);
+        if (n <= 0) throw new WrtkitError(ErrorCodes.IO, 'short read from /dev/urandom', { details: { path: '/dev/urandom' } });
+        got += n;
+      }
+      return bytes;
+    } finally {
+      f.close();
+    }
+  }
+
   function absolute(path: string): string {
     if (path.startsWith('/')) return path;
     const [cwd] = os.getcwd();
@@ -729,5 +746,6 @@ export async function createQjsPlatform(): Promise<Platform> {
       std.exit(code);
     },
     memoryRss: readStatm,
+    randomBytes,
   };
 }

@@ -159,7 +159,7 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
     });
   }
 
-  function streamConnection(fd: number): Connection {
+  function streamConnection(fd: number, tcp = false): Connection {
     const dataHandlers: Array<(chunk: Uint8Array) => void> = [];
     const closeHandlers: Array<() => void> = [];
     /** Chunks read before anyone listened: handed to the first onData handler. */
@@ -278,7 +278,13 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
 
     os.setReadHandler(fd, readable);
 
+    // Asked now, while the descriptor is open: later the kernel has forgotten the peer.
+    const remote = tcp ? tcpEndpoint(native.getpeername(fd)[0]) : undefined;
+    const local = tcp ? tcpEndpoint(native.getsockname(fd)[0]) : undefined;
+
     return {
+      ...(remote ? { remote } : {}),
+      ...(local ? { local } : {}),
       write(data) {
         if (state !== 'open' || data.length === 0) return;
         let from = 0;
@@ -317,7 +323,7 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
   }
 
   /** Accepts connections on a listening fd; returns the function that stops it. */
-  function serve(fd: number, onConnection: (connection: Connection) => void): () => void {
+  function serve(fd: number, onConnection: (connection: Connection) => void, tcp = false): () => void {
     let stopped = false;
     let pause: import('os').TimerId | undefined;
     const accept = (): void => {
@@ -334,7 +340,7 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
           return; // EAGAIN: none left; ECONNABORTED: that client gave up first
         }
         try {
-          onConnection(streamConnection(client));
+          onConnection(streamConnection(client, tcp));
         } catch (e) {
           report('connection handler', e);
         }
@@ -477,6 +483,13 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
     };
   }
 
+  /** A TCP endpoint, with IPv4-mapped IPv6 addresses (`::ffff:10.0.0.2`) given as IPv4. */
+  function tcpEndpoint(a: NativeAddress | null): InetAddress | undefined {
+    if (!a || a.address === undefined) return undefined;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a.address);
+    return { address: mapped ? (mapped[1] as string) : a.address, port: a.port ?? 0 };
+  }
+
   function inetFromNative(a: NativeAddress | null): InetAddress {
     return { address: a?.address ?? '', port: a?.port ?? 0 };
   }
@@ -592,7 +605,7 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
         native.close(fd);
         throw ioError(err, 'connect', where);
       }
-      return streamConnection(fd);
+      return streamConnection(fd, true);
     },
 
     async listenTcp(host, port, onConnection): Promise<TcpServer> {
@@ -605,7 +618,7 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
       check(native.bind(fd, target), fd, 'listen', where);
       check(native.listen(fd, LISTEN_BACKLOG), fd, 'listen', where);
       const bound = inetFromNative(native.getsockname(fd)[0]);
-      const stop = serve(fd, onConnection);
+      const stop = serve(fd, onConnection, true);
       return {
         address: bound.address,
         port: bound.port,
