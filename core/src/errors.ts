@@ -51,6 +51,11 @@ export const ErrorCodes = {
   UBUS_DISCONNECTED: 'WRTKIT_ERR_UBUS_DISCONNECTED',
   METHOD_FAILED: 'WRTKIT_ERR_METHOD_FAILED',
   USAGE: 'WRTKIT_ERR_USAGE',
+  // the HTTP server (core/src/http)
+  /** A request the server refused (malformed, too large, too slow); details.status is the answer sent. */
+  HTTP_REQUEST: 'WRTKIT_ERR_HTTP_REQUEST',
+  /** A handler returned something that is not a response (bad status, header or body); the client got a 500. */
+  HTTP_RESPONSE: 'WRTKIT_ERR_HTTP_RESPONSE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -84,7 +84,7 @@ describe('the plugin API types', () => {
         return { ok: true };
       },
     );
-    expectTypeOf(status.access).toEqualTypeOf<'read' | 'write'>();
+    expectTypeOf(status.access).toEqualTypeOf<'read' | 'write' | 'public'>();
   });
 
   it('narrows coded errors', () => {

@@ -1,8 +1,9 @@
 import mri from 'mri';
 import { RemoteError } from '../control/client.js';
+import type { MethodDescription } from '../control/methods.js';
 import { SystemClock } from '../clock/clock.js';
 import { type HostLink, connectHost } from './host-link.js';
-import { ErrorCodes, WrtkitError, messageOf } from '../errors.js';
+import { type ErrorCode, ErrorCodes, WrtkitError, isWrtkitError, messageOf } from '../errors.js';
 import { Host } from '../host/host.js';
 import { loadHostSettings } from '../host/host-config.js';
 import type { PluginStatus } from '../host/plugin-runtime.js';
@@ -11,10 +12,13 @@ import { UciContext, runUciCommand } from '../uci/index.js';
 import { createLogger } from '../log/logger.js';
 import { startBroker } from '../ubus/broker.js';
 import { UBUS_SOCKET, UbusStatusError } from '../ubus/client.js';
-import { type RpcdAcl, rpcdAcl } from '../ubus/acl.js';
+import { rpcdAcl, rpcdAclFiles } from '../ubus/acl.js';
 import { WRTKIT_VERSION } from '../version.js';
 import { formatTable } from './format.js';
 import { validateLocally } from './validate-locally.js';
+import { createUciReader } from '../config/uci-reader.js';
+import type { CommandContext } from '../plugin/command.js';
+import { type InstalledCommand, describePluginCommands, findPluginCommands, loadCommand } from './plugin-commands.js';
 
 /** Exit codes of the wrtkit command. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -36,6 +40,7 @@ Commands:
   ubusd [--socket <path>]      a ubus broker until SIGTERM, for hosts without ubusd
                                (default /var/run/ubus/ubus.sock)
   version                      print the version
+  help <command>               how to use a command an installed plugin provides
 
 Options:
   --config-dir <dir>   UCI config directory (default /etc/config, env WRTKIT_CONFIG_DIR)
@@ -47,6 +52,38 @@ Options:
 
 Exit status: 0 success, 1 failure, 2 usage error, 3 host not reachable.
 `;
+
+/** The commands above; any other name is looked up among the installed plugins' commands. */
+const BUILT_IN = new Set([
+  'run',
+  'status',
+  'plugins',
+  'objects',
+  'call',
+  'reload',
+  'config',
+  'acl',
+  'uci',
+  'ubusd',
+  'version',
+  'help',
+  'new-plugin',
+  'build',
+  'gen-config',
+]);
+
+/** Options that take a value. */
+const VALUE_OPTIONS = ['config-dir', 'plugin-dir', 'state-dir', 'socket', 'out'];
+
+/** Where the command name is: the first argument that is neither an option nor an option's value. */
+function commandIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('-') || arg === '-') return i;
+    if (VALUE_OPTIONS.includes(arg.replace(/^--?/, ''))) i++; // `--socket x`; `--socket=x` holds its own
+  }
+  return -1;
+}
 
 interface Options {
   configDir: string;
@@ -61,11 +98,14 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
   const out = (text: string) => platform.stdio.writeStdout(text.endsWith('\n') ? text : `${text}\n`);
   const err = (text: string) => platform.stdio.writeStderr(text.endsWith('\n') ? text : `${text}\n`);
 
-  // `wrtkit uci ...` hands everything after `uci` to the uci emulation untouched.
-  const uciAt = argv.indexOf('uci');
-  const head = uciAt >= 0 ? argv.slice(0, uciAt + 1) : argv;
+  // `wrtkit uci ...` and a plugin's `wrtkit <command> ...` get everything after the
+  // command name untouched (`--help` included); wrtkit's options come before it.
+  const at = commandIndex(argv);
+  const passThrough = at >= 0 && (argv[at] === 'uci' || !BUILT_IN.has(argv[at] as string));
+  const head = passThrough ? argv.slice(0, at + 1) : argv;
+  const tail = passThrough ? argv.slice(at + 1) : [];
   const args = mri([...head], {
-    string: ['config-dir', 'plugin-dir', 'state-dir', 'socket', 'out'],
+    string: VALUE_OPTIONS,
     boolean: ['json', 'help', 'version'],
     alias: { h: 'help' },
   });
@@ -82,7 +122,22 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
     return ExitCode.ok;
   }
   if (args.help === true || command === undefined || command === 'help') {
-    (command === undefined && args.help !== true ? err : out)(USAGE);
+    const commands = installedCommands(platform, options);
+    const topic = command === 'help' ? rest[0] : undefined;
+    const wanted = topic !== undefined && !BUILT_IN.has(topic) ? commands.filter((c) => c.name === topic) : [];
+    if (wanted[0]) {
+      // `wrtkit help voucher`: the plugin command's own usage.
+      try {
+        const definition = await loadCommand(platform, wanted[0]);
+        out(`wrtkit ${definition.name}: ${definition.summary}\n\n${definition.usage}`);
+        return ExitCode.ok;
+      } catch (error) {
+        err(`wrtkit: ${messageOf(error)}${error instanceof WrtkitError ? ` [${error.code}]` : ''}`);
+        return ExitCode.failed;
+      }
+    }
+    const text = USAGE + (await describePluginCommands(platform, commands));
+    (command === undefined && args.help !== true ? err : out)(text);
     return command === undefined && args.help !== true ? ExitCode.usage : ExitCode.ok;
   }
 
@@ -206,15 +261,16 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
         return results.every((r) => r.ok) ? ExitCode.ok : ExitCode.failed;
       }
       case 'acl': {
-        const acl = await describeAcl(platform, options);
+        const objects = await describeObjects(platform, options);
         const outDir = args.out as string | undefined;
         if (outDir === undefined) {
-          out(JSON.stringify(acl, null, 2));
+          out(JSON.stringify(rpcdAcl(objects), null, 2));
         } else {
+          // One file per owner, as its package installs it: wrtkit.json, wrtkit-<plugin>.json.
           platform.fs.mkdirp(outDir);
-          for (const [group, grants] of Object.entries(acl)) {
-            platform.fs.writeAtomic(`${outDir}/${group}.json`, `${JSON.stringify({ [group]: grants }, null, 2)}\n`);
-            out(`${outDir}/${group}.json`);
+          for (const [owner, acl] of Object.entries(rpcdAclFiles(objects))) {
+            platform.fs.writeAtomic(`${outDir}/${owner}.json`, `${JSON.stringify(acl, null, 2)}\n`);
+            out(`${outDir}/${owner}.json`);
           }
         }
         return ExitCode.ok;
@@ -222,8 +278,8 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
       case 'ubusd':
         return await runBroker(platform, (args.socket as string | undefined) ?? UBUS_SOCKET);
       case 'uci': {
-        const stdinNeeded = argv.slice(uciAt + 1).some((a) => a === 'import' || a === 'batch');
-        const result = await runUciCommand([...argv.slice(uciAt + 1)], {
+        const stdinNeeded = tail.some((a) => a === 'import' || a === 'batch');
+        const result = await runUciCommand([...tail], {
           fs: platform.fs,
           ...(stdinNeeded ? { stdin: await platform.stdio.readStdin() } : {}),
         });
@@ -238,29 +294,108 @@ export async function runCli(platform: Platform, argv: readonly string[]): Promi
         err(`wrtkit: ${command} comes with @wrtkit/sdk: npx wrtkit ${command} … (see docs/plugin-authors.md)`);
         return ExitCode.usage;
       default:
-        err(`wrtkit: unknown command ${command}\n\n${USAGE}`);
-        return ExitCode.usage;
+        return await runPluginCommand(platform, command, tail, {
+          options,
+          out,
+          err,
+          call: (object, method, callArgs) =>
+            remote(object, method, callArgs).catch((error: unknown) => {
+              throw fromRemote(error);
+            }),
+        });
     }
   } catch (error) {
+    const who = BUILT_IN.has(command) ? 'wrtkit' : `wrtkit ${command}`;
     if (error instanceof UbusStatusError) {
-      err(`wrtkit: ${error.message} [${error.code}]`);
+      err(`${who}: ${error.message} [${error.code}]`);
       return ExitCode.failed;
     }
     if (error instanceof RemoteError) {
-      err(`wrtkit: ${error.remote.message} [${error.remote.code}]`);
+      err(`${who}: ${error.remote.message} [${error.remote.code}]`);
       return error.remote.code === ErrorCodes.INVALID_ARGUMENT || error.remote.code === ErrorCodes.METHOD_NOT_FOUND
         ? ExitCode.usage
         : ExitCode.failed;
     }
     if (error instanceof WrtkitError && error.code === ErrorCodes.CONTROL_UNAVAILABLE) {
-      err(`wrtkit: the host is not running or not reachable (${error.message}) [${error.code}]`);
+      err(`${who}: the host is not running or not reachable (${error.message}) [${error.code}]`);
       return ExitCode.unreachable;
     }
-    err(`wrtkit: ${messageOf(error)}${error instanceof WrtkitError ? ` [${error.code}]` : ''}`);
+    err(`${who}: ${messageOf(error)}${error instanceof WrtkitError ? ` [${error.code}]` : ''}`);
     return ExitCode.failed;
   } finally {
     link?.close();
   }
+}
+
+/** The commands the installed plugins provide (none when the plugin dir cannot be found). */
+function installedCommands(platform: Platform, options: Options): InstalledCommand[] {
+  try {
+    const pluginDir =
+      options.pluginDir ?? loadHostSettings(new UciContext(platform.fs, { confdir: options.configDir }), undefined).pluginDir;
+    return findPluginCommands(platform, pluginDir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `wrtkit <command> …` for a command an installed plugin provides (docs/plugin-authors.md,
+ * "Commands"): its module is loaded and run here, in the CLI's process; its return value
+ * is the exit status. A name no plugin provides is a usage error.
+ */
+async function runPluginCommand(
+  platform: Platform,
+  name: string,
+  argv: readonly string[],
+  io: Pick<CommandContext, 'out' | 'err' | 'call'> & { options: Options },
+): Promise<number> {
+  const commands = installedCommands(platform, io.options);
+  const matches = commands.filter((c) => c.name === name);
+  if (!matches[0]) {
+    io.err(`wrtkit: unknown command ${name}\n\n${USAGE}${await describePluginCommands(platform, commands)}`);
+    return ExitCode.usage;
+  }
+  if (matches.length > 1) {
+    io.err(`wrtkit: command ${name} is provided by more than one plugin (${matches.map((m) => m.plugin).join(', ')})`);
+    return ExitCode.failed;
+  }
+  const definition = await loadCommand(platform, matches[0]);
+  const context: CommandContext = {
+    argv: [...argv],
+    platform,
+    out: io.out,
+    err: io.err,
+    call: io.call,
+    configDir: io.options.configDir,
+    uci: createUciReader(new UciContext(platform.fs, { confdir: io.options.configDir })),
+    json: io.options.json,
+  };
+  let status: number;
+  try {
+    status = await definition.run(context);
+  } catch (error) {
+    if (!isWrtkitError(error, ErrorCodes.USAGE)) throw error;
+    io.err(`wrtkit ${name}: ${error.message}\n\n${definition.usage}`);
+    return ExitCode.usage;
+  }
+  if (!Number.isInteger(status) || status < 0 || status > 255) {
+    io.err(`wrtkit ${name}: the command returned ${String(status)}, not an exit status (0-255)`);
+    return ExitCode.failed;
+  }
+  return status;
+}
+
+/**
+ * A failed call as a command sees it: a WrtkitError with the host's code (the control
+ * socket's RemoteError is the CLI's own business).
+ */
+function fromRemote(error: unknown): unknown {
+  if (!(error instanceof RemoteError)) return error;
+  const { code, message, plugin, details } = error.remote;
+  return new WrtkitError(code as ErrorCode, message, {
+    ...(plugin !== undefined ? { plugin } : {}),
+    ...(details !== undefined ? { details } : {}),
+  });
 }
 
 /** What is wrong with a plugin now (its error history is in `--json`). */
@@ -288,10 +423,10 @@ function pluginsTable(plugins: PluginStatus[]): string {
 }
 
 /**
- * The rpcd ACLs of what the installed plugins serve: a host that only runs their setup
- * (no sockets, no programs, state in a scratch dir) is asked for its objects.
+ * What the host and the installed plugins serve, for their rpcd ACLs: a host that only
+ * runs their setup (no sockets, no programs, state in a scratch dir) is asked for its objects.
  */
-async function describeAcl(platform: Platform, options: Options): Promise<RpcdAcl> {
+async function describeObjects(platform: Platform, options: Options): Promise<MethodDescription[]> {
   const scratch = `/tmp/wrtkit-describe-${Math.floor(platform.timers.wallMs())}`;
   const host = new Host({
     platform,
@@ -305,7 +440,7 @@ async function describeAcl(platform: Platform, options: Options): Promise<RpcdAc
   });
   try {
     await host.start();
-    return rpcdAcl(host.methods.describe());
+    return host.methods.describe();
   } finally {
     await host.stop();
     for (const entry of platform.fs.list(scratch)) platform.fs.remove(`${scratch}/${entry.name}`);

@@ -2,15 +2,25 @@ import { ErrorCodes, WrtkitError, messageOf } from '../errors.js';
 import { type ArgsOf, type ArgsSchema, formatArgsErrors, validateArgs } from '../schema/args.js';
 
 /**
+ * Who may call a method through rpcd (LuCI, HTTP JSON-RPC), as the generated ACLs say:
+ * - `write`: users granted the owner's group with write access (the default);
+ * - `read`: also users granted it read-only: the method changes nothing;
+ * - `public`: anyone, without logging in (rpcd's `unauthenticated` group), e.g. what a
+ *   captive portal shows before the client has a voucher, or the call that redeems one.
+ *   Its arguments come from strangers: it must do and tell nothing a stranger should not.
+ */
+export type MethodAccess = 'read' | 'write' | 'public';
+
+/**
  * A method table is what a host or plugin object offers to the outside, as usteer's
  * `UBUS_METHOD("set_config", handler, policy)` does in C: each method with its input
- * schema, whether it only reads, and its handler. The same table drives argument
+ * schema, who may call it, and its handler. The same table drives argument
  * validation, the control socket, ubus (later) and rpcd ACLs.
  */
 export interface MethodSpec<TArgs = Record<string, unknown>, TResult = unknown> {
   description?: string;
-  /** `read` methods may be allowed to less privileged callers (rpcd ACLs). */
-  access: 'read' | 'write';
+  /** Who may call it through rpcd: the generated ACLs follow it. */
+  access: MethodAccess;
   schema: ArgsSchema;
   handler(args: TArgs): TResult | Promise<TResult>;
 }
@@ -24,7 +34,7 @@ export type MethodTable = Readonly<Record<string, MethodSpec<any, unknown>>>;
  *   status: method({ access: 'read', schema: { type: 'object', properties: {} } }, () => ({ ok: true }))
  */
 export function method<const S extends ArgsSchema, R>(
-  spec: { description?: string; access?: 'read' | 'write'; schema: S },
+  spec: { description?: string; access?: MethodAccess; schema: S },
   handler: (args: ArgsOf<S>) => R | Promise<R>,
 ): MethodSpec<ArgsOf<S>, R> {
   const out: MethodSpec<ArgsOf<S>, R> = { access: spec.access ?? 'write', schema: spec.schema, handler };
@@ -42,7 +52,7 @@ export interface MethodObject {
 export interface MethodDescription {
   object: string;
   plugin?: string;
-  methods: Record<string, { access: 'read' | 'write'; description?: string; schema: ArgsSchema }>;
+  methods: Record<string, { access: MethodAccess; description?: string; schema: ArgsSchema }>;
 }
 
 /** Objects by name; the control socket (and later ubus) dispatch through it. */

@@ -2,6 +2,7 @@ import semverValid from 'semver/functions/valid.js';
 import validRange from 'semver/ranges/valid.js';
 import { ErrorCodes, WrtkitError } from '../errors.js';
 import { type ArgsSchema, formatArgsErrors, validateArgs } from '../schema/args.js';
+import { COMMAND_NAME_PATTERN } from './command.js';
 
 /**
  * The manifest installed beside each plugin bundle (`<plugin dir>/<name>/manifest.json`).
@@ -26,6 +27,12 @@ export interface PluginManifest {
   openwrt?: { depends?: string[]; section?: string; title?: string };
   /** Native parts shipped with the plugin (C programs, eBPF objects, nft files). */
   native?: string[];
+  /**
+   * CLI commands the plugin adds (`wrtkit voucher`): command name → bundle file, relative
+   * to the manifest. In package.json the files are the TypeScript sources; the build
+   * bundles each to `<command>.js` beside index.js.
+   */
+  commands?: Record<string, string>;
 }
 
 export interface PluginPermissions {
@@ -39,6 +46,9 @@ export interface PluginPermissions {
 
 export const PLUGIN_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
 
+/** A bundle file relative to the manifest (entry, commands). */
+const BUNDLE_FILE_PATTERN = '^[^/][^\\0]*\\.m?js$';
+
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
 
 export const manifestSchema: ArgsSchema = {
@@ -50,7 +60,7 @@ export const manifestSchema: ArgsSchema = {
     version: { type: 'string', minLength: 1 },
     apiVersion: { type: 'string', minLength: 1 },
     description: { type: 'string' },
-    entry: { type: 'string', pattern: '^[^/][^\\0]*\\.m?js$' },
+    entry: { type: 'string', pattern: BUNDLE_FILE_PATTERN },
     dependencies: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
     config: { type: 'string', pattern: '^[a-zA-Z0-9_-]+$' },
     objects: { type: 'array', items: { type: 'string', pattern: '^[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*$' } },
@@ -65,6 +75,7 @@ export const manifestSchema: ArgsSchema = {
       properties: { depends: stringList, section: { type: 'string' }, title: { type: 'string' } },
     },
     native: stringList,
+    commands: { type: 'object', additionalProperties: { type: 'string', pattern: BUNDLE_FILE_PATTERN } },
   },
 };
 
@@ -79,6 +90,17 @@ export function checkManifest(value: unknown, where: string): PluginManifest {
       if (!new RegExp(PLUGIN_NAME_PATTERN).test(dep))
         errors.push({ path: `/dependencies/${dep}`, rule: 'pattern', message: 'is not a plugin name' });
       if (!validRange(range)) errors.push({ path: `/dependencies/${dep}`, rule: 'semver', message: 'must be a semver range' });
+    }
+    for (const [command, file] of Object.entries(manifest.commands ?? {})) {
+      if (!new RegExp(COMMAND_NAME_PATTERN).test(command)) {
+        errors.push({
+          path: `/commands/${command}`,
+          rule: 'pattern',
+          message: 'is not a command name (1-32 lower-case letters, digits, - and _, a letter first)',
+        });
+      }
+      if (file === (manifest.entry ?? 'index.js'))
+        errors.push({ path: `/commands/${command}`, rule: 'entry', message: 'is the plugin entry, not a command' });
     }
   }
   if (errors.length > 0) {

@@ -3,7 +3,7 @@ import { method } from '../../src/control/methods.js';
 import { ErrorCodes, WrtkitError } from '../../src/errors.js';
 import { createHostMethods } from '../../src/host/host-methods.js';
 import type { Host } from '../../src/host/host.js';
-import { rpcdAcl } from '../../src/ubus/acl.js';
+import { rpcdAcl, rpcdAclFiles } from '../../src/ubus/acl.js';
 import { UbusStatusError } from '../../src/ubus/client.js';
 import { BlobmsgType, Status } from '../../src/ubus/constants.js';
 import { dispatchInvoke, replies, signatureOf, statusOf } from '../../src/ubus/objects.js';
@@ -116,6 +116,49 @@ describe('rpcd ACLs', () => {
     });
   });
 
+  it('grant public methods to unauthenticated sessions, in the file of the plugin serving them', () => {
+    const registry = new MethodRegistry();
+    const open = (access: 'public' | 'read' | 'write') => method({ access, schema: { type: 'object' } }, () => ({}));
+    registry.register(
+      'pirania',
+      { get_portal_page: open('public'), auth_voucher: open('public'), list_vouchers: open('read'), add_vouchers: open('write') },
+      'pirania-nftables',
+    );
+    registry.register('pirania-nftables.admin', { rotate: open('write') }, 'pirania-nftables');
+    registry.register('demo', table, 'demo');
+    registry.register('portal', { page: open('public') }, 'other');
+
+    const files = rpcdAclFiles(registry.describe());
+    expect(Object.keys(files).sort()).toEqual(['wrtkit-demo', 'wrtkit-other', 'wrtkit-pirania-nftables']);
+    expect(files['wrtkit-pirania-nftables']).toEqual({
+      'wrtkit-pirania-nftables': {
+        description: 'wrtkit plugin pirania-nftables',
+        read: { ubus: { pirania: ['auth_voucher', 'get_portal_page', 'list_vouchers'] }, uci: ['pirania-nftables'] },
+        write: {
+          ubus: {
+            pirania: ['add_vouchers', 'auth_voucher', 'get_portal_page', 'list_vouchers'],
+            'pirania-nftables.admin': ['rotate'],
+          },
+          uci: ['pirania-nftables'],
+        },
+      },
+      unauthenticated: {
+        description: 'wrtkit plugin pirania-nftables: methods anyone may call, without logging in',
+        read: { ubus: { pirania: ['auth_voucher', 'get_portal_page'] } },
+      },
+    });
+    expect(files['wrtkit-other']?.unauthenticated?.read.ubus).toEqual({ portal: ['page'] });
+    // A plugin without public methods grants nothing to strangers.
+    expect(Object.keys(files['wrtkit-demo'] ?? {})).toEqual(['wrtkit-demo']);
+
+    // Printed as one ACL: the owners' groups and every public method under unauthenticated.
+    const acl = rpcdAcl(registry.describe());
+    expect(Object.keys(acl).sort()).toEqual(['unauthenticated', 'wrtkit-demo', 'wrtkit-other', 'wrtkit-pirania-nftables']);
+    expect(acl.unauthenticated?.read.ubus).toEqual({ pirania: ['auth_voucher', 'get_portal_page'], portal: ['page'] });
+    expect(acl.unauthenticated?.write).toBeUndefined();
+    expect(acl['wrtkit-demo']).toEqual(files['wrtkit-demo']?.['wrtkit-demo']);
+  });
+
   it('the host ACL shipped in the package matches the host method table', () => {
     const registry = new MethodRegistry();
     registry.register('wrtkit', createHostMethods({} as Host));
@@ -123,6 +166,7 @@ describe('rpcd ACLs', () => {
       readFileSync(join(repoRoot, 'core/openwrt/files/usr/share/rpcd/acl.d/wrtkit.json'), 'utf8'),
     ) as unknown;
     expect(shipped).toEqual(rpcdAcl(registry.describe()));
+    expect(shipped).toEqual(rpcdAclFiles(registry.describe()).wrtkit);
   });
 });
 

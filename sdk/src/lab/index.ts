@@ -98,6 +98,46 @@
  * `{ code, signal }` — `{ code: 0, signal: null }` for a clean stop), `root`, `configDir`,
  * `stateDir`, `socket`.
  *
+ * ## A real browser in a node: `launchBrowser(node, options?)` → Playwright `Browser`
+ *
+ * Headless Chromium started inside the node's network namespace, driven by Playwright
+ * (`playwright-core`, a dev dependency of your tests) over a pipe: what it fetches leaves
+ * from that node, as a client's would — a captive portal seen by a phone on the LAN.
+ *
+ * ```ts
+ * import { browserSupported, launchBrowser } from '@wrtkit/sdk/lab';
+ *
+ * describe.skipIf(!browserSupported().ok)('portal', () => {
+ *   it('takes a voucher', async () => {
+ *     const browser = await launchBrowser(lab.node('client'), { nameservers: ['10.1.0.1'] });
+ *     try {
+ *       const page = await browser.newPage();
+ *       await page.goto('http://example.org/');      // DNS and HTTP through the lab router
+ *       await page.fill('#voucher', 'ABCDEF');
+ *       await page.click('button[type=submit]');
+ *       expect(await page.textContent('h1')).toContain('online');
+ *     } finally {
+ *       await browser.close();
+ *     }
+ *   });
+ * });
+ * ```
+ *
+ * - Chromium is `options.executable`, else `$WRTKIT_CHROMIUM`, else /usr/bin/chromium,
+ *   else /usr/bin/chromium-browser (Debian: `apt-get install chromium`).
+ * - The browser's executable is a generated script in a lab temp dir that runs
+ *   `ip netns exec <ns>`, bind-mounts a resolv.conf (`options.nameservers`, lab addresses;
+ *   default none: IP addresses and /etc/hosts only) and `hosts: files dns` over /etc for
+ *   Chromium alone, and execs Chromium with Playwright's arguments.
+ * - Switches (`LAB_CHROMIUM_ARGS`): `--no-sandbox` (root), `--disable-gpu`, no first-run,
+ *   and nothing that phones home (background networking, component updates, sync,
+ *   metrics, crash reports, safe-browsing updates, pings). The namespace has no way out
+ *   of the lab in any case. `options.args` adds more; `headless`, `timeoutMs`, `env`.
+ * - `browser.close()` ends it; `lab.destroy()` kills it with everything else in the
+ *   namespace (the Browser then reports `disconnected`), and removes the script's dir.
+ * - `browserSupported({ executable? })` → `{ ok: true, executable } | { ok: false, reason }`
+ *   (lab support, Chromium, playwright-core, `mount`), synchronous for `describe.skipIf`.
+ *
  * ## Teardown even when things go wrong
  *
  * 1. `await lab.destroy()` in `finally`, or the vitest helpers from
@@ -126,6 +166,15 @@ import { type Lab, buildLab } from './lab.js';
 import type { LabSpec } from './spec.js';
 
 export { type Leftovers, leftovers } from './cleanup.js';
+export {
+  type BrowserSupport,
+  CHROMIUM_PATHS,
+  LAB_CHROMIUM_ARGS,
+  type LaunchBrowserOptions,
+  browserSupported,
+  findChromium,
+  launchBrowser,
+} from './browser.js';
 export { type HostEngine, LabHost, type StartHostOptions, defaultHostPaths } from './host.js';
 export { Lab, LabNode, type SpawnOptions } from './lab.js';
 export { type ExitStatus, LabCommandError, LabProcess, type RunOptions, type RunResult, type WaitOptions } from './proc.js';
