@@ -31,7 +31,10 @@ if (pluginDirs.length === 0 && !argv.includes('--no-plugins')) {
 const report = [];
 fs.mkdirSync(out, { recursive: true });
 const warn = quiet ? undefined : (message) => console.warn(`warning: ${message}`);
-report.push(['wrtkit (host + CLI)', await bundleTo(path.join(repoRoot, 'core/src/main.ts'), path.join(out, 'wrtkit.js'), { minify, onWarning: warn })]);
+report.push([
+  'wrtkit (host + CLI)',
+  await bundleTo(path.join(repoRoot, 'core/src/main.ts'), path.join(out, 'wrtkit.js'), { minify, onWarning: warn }),
+]);
 for (const dir of pluginDirs) {
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   if (!pkg.wrtkit) continue;

@@ -6,13 +6,15 @@
 // applied once, the CLI over the control socket, a config change, an invalid change kept
 // out, a throwing plugin isolated and retried, a clean stop, and the same bundle on QuickJS.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const repo = resolve(import.meta.dirname, '..');
 const bundle = join(repo, 'build/wrtkit.js');
-const plugins = join(repo, 'build/plugins');
+// The example plugins only: pirania-nftables needs network namespaces (it gates a
+// network with nftables), which this demo runs without.
+const plugins = join(repo, '.cache/demo/router/usr/lib/wrtkit/plugins');
 const qjs = process.env.WRTKIT_QJS ?? join(repo, '.cache/qjs/bin/qjs');
 const root = join(repo, '.cache/demo/router');
 const configDir = join(root, 'etc/config');
@@ -88,6 +90,8 @@ function startHost(engineArgv, label) {
 // ---- the virtual router ---------------------------------------------------------------
 rmSync(root, { recursive: true, force: true });
 mkdirSync(configDir, { recursive: true });
+mkdirSync(plugins, { recursive: true });
+for (const name of ['heartbeat', 'beat-counter']) symlinkSync(join(repo, 'build/plugins', name), join(plugins, name));
 const write = (name, text) => writeFileSync(join(configDir, name), text);
 write(
   'wrtkit',

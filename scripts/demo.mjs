@@ -40,7 +40,11 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'error',
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  // The browser helper's playwright-core stays a package (the demo does not start a browser).
+  external: ['playwright-core'],
+  banner: {
+    js: "import { createRequire as createRequireForLab } from 'node:module'; const require = createRequireForLab(import.meta.url);",
+  },
 });
 const { createLab, labSupported, leftovers } = await import(labModule);
 
@@ -97,7 +101,7 @@ try {
     check(ping.exitCode === 0, `${family}: laptop → isp through the router (${rtt ? `${rtt} ms` : 'no reply'})`);
   }
 
-  step('2. ubusd and the wrtkit host on the router (Node.js); the example plugins from their bundles');
+  step('2. ubusd and the wrtkit host on the router (Node.js); the plugins from their bundles');
   const root = lab.tempDir('router-root');
   const ubusSocket = join(root, 'ubus.sock');
   const ubusd = lab.node('router').spawn([process.execPath, bundle, 'ubusd', '--socket', ubusSocket]);
@@ -114,7 +118,7 @@ try {
   const flush = () => {
     for (; shown < host.lines.length; shown++) show(host.lines[shown]);
   };
-  await host.waitForLog(/ready plugins=2 failed=0/);
+  await host.waitForLog(/ready plugins=3 failed=0/);
   await host.waitForLog(/heartbeat: beat count=2/);
   flush();
   check(host.matching(/serving objects on ubus/).length > 0, 'the host serves its objects on ubus');
@@ -177,14 +181,92 @@ try {
   flush();
   check(true, 'beat-counter failed in heartbeat.beat, was isolated and restarted; heartbeat never stopped');
 
-  step('5. SIGTERM: teardown in reverse order, state flushed');
+  step('5. pirania-nftables: a voucher captive portal (nftables gate, portal page, voucher CLI)');
+  // isp runs a web page; the laptop is on the router's lan, which pirania gates.
+  const web = lab
+    .node('isp')
+    .spawn([process.execPath, '-e', "require('node:http').createServer((q, r) => r.end('the internet')).listen(80, '::', () => console.log('web up'))"]);
+  await web.waitFor(/web up/, { timeoutMs: 10_000 });
+  /** The laptop asks for a page (GET, or POST of a form); status, Location and the text of the page. */
+  const browse = async (url, form) => {
+    const script = `
+      const [url, form, host] = process.argv.slice(1);
+      const body = form ? new URLSearchParams(JSON.parse(form)).toString() : undefined;
+      const headers = host ? { host } : {};
+      if (body) Object.assign(headers, { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) });
+      const req = require('node:http').request(url, { method: body ? 'POST' : 'GET', headers, timeout: 3000 }, (res) => {
+        let text = ''; res.on('data', (d) => (text += d));
+        res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, location: res.headers.location, text: text.replace(/<[^>]+>/g, ' ').replace(/\\s+/g, ' ').trim() })));
+      });
+      req.on('timeout', () => { req.destroy(); console.log(JSON.stringify({ error: 'timeout' })); });
+      req.on('error', (e) => console.log(JSON.stringify({ error: e.code })));
+      if (body) req.write(body);
+      req.end();`;
+    const portal = url.includes(':59080');
+    const r = await lab
+      .node('laptop')
+      .run([process.execPath, '-e', script, url, form ? JSON.stringify(form) : '', portal ? 'thisnode.info:59080' : ''], {
+        timeoutMs: 10_000,
+      });
+    return JSON.parse(r.stdout || '{"error":"no answer"}');
+  };
+  writeFileSync(
+    join(host.configDir, 'pirania'),
+    [
+      "config base_config 'base_config'",
+      "\toption enabled '0'",
+      `\toption db_path '${root}/pirania/vouchers/'`,
+      `\toption content_path '${root}/pirania/content.json'`,
+      `\toption run_dir '${root}/run/pirania'`,
+      "\tlist catch_interfaces 'lan'",
+      "\tlist allowlist_ipv4 '192.168.0.0/16'",
+      '',
+    ].join('\n'),
+  );
+  await cli('reload');
+  mark = host.lines.length;
+  say(
+    ['call', 'pirania.set_portal_config', '\'{"activated":true,"with_vouchers":true}\''],
+    await cli('call', 'pirania.set_portal_config', '{"activated":true,"with_vouchers":true}'),
+  );
+  await host.waitForLog(/portal up/, { from: mark, timeoutMs: 15_000 });
+  flush();
+  const before = await browse('http://100.64.0.1/');
+  console.log(`  laptop: GET http://100.64.0.1/ → ${before.status ?? before.error} ${before.location ?? ''}`);
+  const pingBlocked = await lab.node('laptop').run(['ping', '-c', '1', '-W', '1', '100.64.0.1'], { timeoutMs: 5000 });
+  check(
+    before.status === 302 && /thisnode\.info:59080/.test(before.location ?? '') && pingBlocked.exitCode !== 0,
+    'without a voucher the laptop is sent to the portal; everything else is dropped',
+  );
+  const added = say(['voucher', 'add', 'demo', '60'], await cli('voucher', 'add', 'demo', '60'));
+  const code = added.stdout.split('\t')[2];
+  const wrong = await browse('http://192.168.1.1:59080/activate', { voucher: 'NOPE' });
+  console.log(`  laptop: POST code NOPE → ${wrong.status}: ${(/That code[^.]*\./.exec(wrong.text ?? '') ?? [''])[0]}`);
+  const right = await browse('http://192.168.1.1:59080/activate', { voucher: code });
+  console.log(`  laptop: POST code ${code} → ${right.status}: ${(/You are online\.[^.]*\./.exec(right.text ?? '') ?? [''])[0]}`);
+  const after = await browse('http://100.64.0.1/');
+  const pingOpen = await lab.node('laptop').run(['ping', '-c', '1', '-W', '2', '100.64.0.1'], { timeoutMs: 5000 });
+  check(
+    wrong.status === 403 && right.status === 200 && after.status === 200 && after.text === 'the internet' && pingOpen.exitCode === 0,
+    'a wrong code is refused; the right one opens the internet for the laptop at once',
+  );
+  say(['voucher', 'list_active'], await cli('voucher', 'list_active'));
+  const nftList = await lab.node('router').run(['nft', 'list', 'set', 'inet', 'pirania', 'pirania-auth-macs']);
+  console.log(indent(nftList.stdout.split('\n').filter((l) => /elements|expires/.test(l)).join('\n')));
+  flush();
+  mark = host.lines.length;
+  await cli('call', 'pirania.set_portal_config', '{"activated":false,"with_vouchers":true}');
+  await host.waitForLog(/portal disabled/, { from: mark, timeoutMs: 15_000 });
+  await web.stop();
+
+  step('6. SIGTERM: teardown in reverse order, state flushed');
   const stopped = await host.stop();
   flush();
   check(stopped.code === 0, `the host exited with ${stopped.code}`);
   const saved = JSON.parse(readFileSync(join(host.stateDir, 'heartbeat.json'), 'utf8'));
   console.log(`  heartbeat.json ${JSON.stringify(saved)}`);
 
-  step('6. The same bundle on QuickJS (the router engine), on the same state and ubusd');
+  step('7. The same bundle on QuickJS (the router engine), on the same state and ubusd');
   if (existsSync(qjs)) {
     writeFileSync(join(host.configDir, 'heartbeat'), config.heartbeat);
     host = await lab.startHost('router', {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -22,9 +22,17 @@ export function engineArgv(engine: Engine, bundle: string, args: string[]): stri
   return engine === 'node' ? [process.execPath, bundle, ...args] : [qjsPath(), '--no-unhandled-rejection', bundle, ...args];
 }
 
+/** The example plugins' dirs: the plugins the core and SDK integration suites run. */
+export const EXAMPLE_PLUGINS = ['heartbeat', 'beat-counter'].map((name) => join(repoRoot, 'examples/plugins', name));
+
 /** Builds host + plugin bundles once per output dir (the same build for both engines). */
 export function buildBundles(out: string): { host: string; plugins: string } {
-  execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), '--out', out, '--quiet'], { stdio: 'inherit' });
+  // The example plugins only (the core suites count them), and nothing left from a build
+  // that had others.
+  rmSync(join(out, 'plugins'), { recursive: true, force: true });
+  execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), '--out', out, '--quiet', ...EXAMPLE_PLUGINS], {
+    stdio: 'inherit',
+  });
   return { host: join(out, 'wrtkit.js'), plugins: join(out, 'plugins') };
 }
 

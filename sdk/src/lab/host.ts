@@ -129,9 +129,9 @@ export class LabHost {
     return this.process.waitFor(pattern, options);
   }
 
-  /** Runs the wrtkit CLI (same engine and bundle, inside the node): `cli(['status', '--json'])`. */
+  /** Runs the wrtkit CLI (same engine, bundle, config and plugins, inside the node): `cli(['status', '--json'])`, `cli(['voucher', 'list'])`. */
   cli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    return this.node.run([...this.bundleArgv, '--config-dir', this.configDir, ...args], {
+    return this.node.run([...this.bundleArgv, '--config-dir', this.configDir, '--plugin-dir', this.pluginDir, ...args], {
       ...options,
       env: { ...this.env, ...options.env },
     });

@@ -4,7 +4,7 @@
  * heartbeat.status over the control socket, and SIGTERM stops the host cleanly.
  */
 import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type HostEngine, leftovers } from '../../src/lab/index.js';
@@ -33,7 +33,11 @@ describe.skipIf(!support.ok)(`lab: the wrtkit host in a node${skipNote}`, () => 
   beforeAll(() => {
     // a fresh build of the host and the example plugins (build/ may be stale or absent)
     const out = join(repoRoot, '.cache/lab-test/build');
-    execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), '--out', out, '--quiet'], { stdio: 'inherit' });
+    rmSync(join(out, 'plugins'), { recursive: true, force: true });
+    const examples = ['heartbeat', 'beat-counter'].map((name) => join(repoRoot, 'examples/plugins', name));
+    execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), '--out', out, '--quiet', ...examples], {
+      stdio: 'inherit',
+    });
     bundles = { hostBundle: join(out, 'wrtkit.js'), pluginDir: join(out, 'plugins') };
     native = buildNative(); // qjs's sockets: control socket and CLI
   }, 120_000);
