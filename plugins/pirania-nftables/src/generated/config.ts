@@ -98,6 +98,18 @@ export interface Config {
     hooks_path?: string;
     append_ipt_rules?: string;
     append_nft_rules?: string;
+    /**
+     * older Pirania releases; accepted, not used
+     */
+    elections_path?: string;
+    /**
+     * older Pirania releases (shaping of clients without a voucher); accepted, not used
+     */
+    uploadlimit?: number;
+    /**
+     * older Pirania releases; accepted, not used
+     */
+    downloadlimit?: number;
   };
   /**
    * config access_mode 'read_for_access' (Pirania's voucher-less mode; accepted, not used yet)

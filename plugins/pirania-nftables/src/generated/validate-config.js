@@ -2,7 +2,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$comment":"/etc/config/pirania, as LibreMesh's Pirania reads it, plus pirania-nftables' own options. Types and validator in src/generated come from this file (npm run gen-config).","type":"object","properties":{"base_config":{"type":"object","description":"config base_config 'base_config'","properties":{".name":{"type":"string","description":"UCI section name"},"enabled":{"type":"boolean","default":false,"description":"gate clients on the catch interfaces (0: no rules, the portal is off)"},"with_vouchers":{"type":"boolean","default":true,"description":"vouchers grant access (Pirania's read_for_access mode, 0, is not supported yet)"},"prune_expired_for_days":{"type":"integer","minimum":1,"maximum":3650,"default":30,"description":"days an expired or invalidated voucher is kept (so other nodes learn of it) before it is deleted"},"portal_domain":{"type":"string","pattern":"^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$","default":"thisnode.info","description":"the name the portal resolver answers with the router's address"},"portal_url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"where clients are sent (default http://<portal_domain>:<portal_port>/)"},"portal_port":{"type":"integer","minimum":1,"maximum":65535,"default":59080,"description":"TCP port of the portal; unauthorized HTTP is redirected here"},"dns_port":{"type":"integer","minimum":1,"maximum":65535,"default":59053,"description":"UDP/TCP port of the portal resolver; unauthorized DNS is redirected here"},"db_path":{"type":"string","pattern":"^/","default":"/etc/pirania/vouchers/","description":"voucher store: one JSON file per voucher"},"content_path":{"type":"string","pattern":"^/","default":"/etc/pirania/content.json","description":"the portal page's text, logo and colours (set_portal_page_content)"},"run_dir":{"type":"string","pattern":"^/","default":"/var/run/pirania","description":"where the portal resolver's dnsmasq conf and pid file live (tmpfs)"},"allowlist_ipv4":{"type":"array","items":{"type":"string","pattern":"^\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?$"},"default":["10.0.0.0/8","172.16.0.0/12","192.168.0.0/16"],"description":"IPv4 destinations every client reaches without a voucher (the community network)"},"allowlist_ipv6":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/\\d{1,3})?$"},"default":["fc00::/7","fe80::/64"],"description":"IPv6 destinations every client reaches without a voucher"},"catch_interfaces":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_.@-]{1,15}$"},"default":[],"description":"L3 interfaces (ifnames) whose clients go through the portal, e.g. br-lan"},"catch_bridged_interfaces":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_.@-]{1,15}$"},"default":[],"description":"bridge ports (ifnames) whose clients go through the portal, e.g. wlan0-ap"},"code_attempts_per_client":{"type":"integer","minimum":1,"maximum":1000,"default":5,"description":"wrong codes one device may enter per window before it must wait"},"code_attempts_global":{"type":"integer","minimum":1,"maximum":100000,"default":50,"description":"wrong codes all devices together may enter per window before code entry pauses"},"code_attempts_window":{"type":"integer","minimum":10,"maximum":86400,"default":300,"description":"seconds the wrong-code counters cover"},"connectivity_rule":{"type":"string","minLength":1,"description":"the connectivity rule (e.g. dynapoint's) whose offline state makes the portal say the uplink is down; default: any rule"},"captive_portal_dhcp":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"},"default":["lan"],"description":"dhcp sections (/etc/config/dhcp) that announce the captive-portal API (RFC 8910: DHCPv4 option 114, DHCPv6 option 103)"},"url_auth":{"type":"string","description":"Pirania's portal paths (uhttpd); kept for compatibility, the portal page serves them itself"},"url_authenticated":{"type":"string"},"url_info":{"type":"string"},"url_fail":{"type":"string"},"hooks_path":{"type":"string","description":"Pirania's hook scripts; kept for compatibility (wrtkit plugins tap clientAuthorization)"},"append_ipt_rules":{"type":"string"},"append_nft_rules":{"type":"string"}},"additionalProperties":false},"access_mode":{"type":"object","description":"config access_mode 'read_for_access' (Pirania's voucher-less mode; accepted, not used yet)","properties":{".name":{"type":"string","description":"UCI section name"},"url_portal":{"type":"string"},"duration_m":{"type":"integer","minimum":1}},"additionalProperties":false}},"additionalProperties":false};
+const schema11 = {"$comment":"/etc/config/pirania, as LibreMesh's Pirania reads it, plus pirania-nftables' own options. Types and validator in src/generated come from this file (npm run gen-config).","type":"object","properties":{"base_config":{"type":"object","description":"config base_config 'base_config'","properties":{".name":{"type":"string","description":"UCI section name"},"enabled":{"type":"boolean","default":false,"description":"gate clients on the catch interfaces (0: no rules, the portal is off)"},"with_vouchers":{"type":"boolean","default":true,"description":"vouchers grant access (Pirania's read_for_access mode, 0, is not supported yet)"},"prune_expired_for_days":{"type":"integer","minimum":1,"maximum":3650,"default":30,"description":"days an expired or invalidated voucher is kept (so other nodes learn of it) before it is deleted"},"portal_domain":{"type":"string","pattern":"^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$","default":"thisnode.info","description":"the name the portal resolver answers with the router's address"},"portal_url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"where clients are sent (default http://<portal_domain>:<portal_port>/)"},"portal_port":{"type":"integer","minimum":1,"maximum":65535,"default":59080,"description":"TCP port of the portal; unauthorized HTTP is redirected here"},"dns_port":{"type":"integer","minimum":1,"maximum":65535,"default":59053,"description":"UDP/TCP port of the portal resolver; unauthorized DNS is redirected here"},"db_path":{"type":"string","pattern":"^/","default":"/etc/pirania/vouchers/","description":"voucher store: one JSON file per voucher"},"content_path":{"type":"string","pattern":"^/","default":"/etc/pirania/content.json","description":"the portal page's text, logo and colours (set_portal_page_content)"},"run_dir":{"type":"string","pattern":"^/","default":"/var/run/pirania","description":"where the portal resolver's dnsmasq conf and pid file live (tmpfs)"},"allowlist_ipv4":{"type":"array","items":{"type":"string","pattern":"^\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?$"},"default":["10.0.0.0/8","172.16.0.0/12","192.168.0.0/16"],"description":"IPv4 destinations every client reaches without a voucher (the community network)"},"allowlist_ipv6":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/\\d{1,3})?$"},"default":["fc00::/7","fe80::/64"],"description":"IPv6 destinations every client reaches without a voucher"},"catch_interfaces":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_.@-]{1,15}$"},"default":[],"description":"L3 interfaces (ifnames) whose clients go through the portal, e.g. br-lan"},"catch_bridged_interfaces":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_.@-]{1,15}$"},"default":[],"description":"bridge ports (ifnames) whose clients go through the portal, e.g. wlan0-ap"},"code_attempts_per_client":{"type":"integer","minimum":1,"maximum":1000,"default":5,"description":"wrong codes one device may enter per window before it must wait"},"code_attempts_global":{"type":"integer","minimum":1,"maximum":100000,"default":50,"description":"wrong codes all devices together may enter per window before code entry pauses"},"code_attempts_window":{"type":"integer","minimum":10,"maximum":86400,"default":300,"description":"seconds the wrong-code counters cover"},"connectivity_rule":{"type":"string","minLength":1,"description":"the connectivity rule (e.g. dynapoint's) whose offline state makes the portal say the uplink is down; default: any rule"},"captive_portal_dhcp":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"},"default":["lan"],"description":"dhcp sections (/etc/config/dhcp) that announce the captive-portal API (RFC 8910: DHCPv4 option 114, DHCPv6 option 103)"},"url_auth":{"type":"string","description":"Pirania's portal paths (uhttpd); kept for compatibility, the portal page serves them itself"},"url_authenticated":{"type":"string"},"url_info":{"type":"string"},"url_fail":{"type":"string"},"hooks_path":{"type":"string","description":"Pirania's hook scripts; kept for compatibility (wrtkit plugins tap clientAuthorization)"},"append_ipt_rules":{"type":"string"},"append_nft_rules":{"type":"string"},"elections_path":{"type":"string","description":"older Pirania releases; accepted, not used"},"uploadlimit":{"type":"integer","description":"older Pirania releases (shaping of clients without a voucher); accepted, not used"},"downloadlimit":{"type":"integer","description":"older Pirania releases; accepted, not used"}},"additionalProperties":false},"access_mode":{"type":"object","description":"config access_mode 'read_for_access' (Pirania's voucher-less mode; accepted, not used yet)","properties":{".name":{"type":"string","description":"UCI section name"},"url_portal":{"type":"string"},"duration_m":{"type":"integer","minimum":1}},"additionalProperties":false}},"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = (function(str) { let n = 0; for (const _ of str) n++; return n; });
 const pattern0 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$", "u");
@@ -746,9 +746,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-}
-else {
-const err57 = {instancePath:instancePath+"/base_config",schemaPath:"#/properties/base_config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data0.elections_path !== undefined){
+if(typeof data0.elections_path !== "string"){
+const err57 = {instancePath:instancePath+"/base_config/elections_path",schemaPath:"#/properties/base_config/properties/elections_path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -758,12 +758,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data.access_mode !== undefined){
-let data33 = data.access_mode;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-for(const key2 in data33){
-if(!(((key2 === ".name") || (key2 === "url_portal")) || (key2 === "duration_m"))){
-const err58 = {instancePath:instancePath+"/access_mode",schemaPath:"#/properties/access_mode/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data0.uploadlimit !== undefined){
+let data34 = data0.uploadlimit;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err58 = {instancePath:instancePath+"/base_config/uploadlimit",schemaPath:"#/properties/base_config/properties/uploadlimit/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -773,9 +771,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data33[".name"] !== undefined){
-if(typeof data33[".name"] !== "string"){
-const err59 = {instancePath:instancePath+"/access_mode/.name",schemaPath:"#/properties/access_mode/properties/.name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data0.downloadlimit !== undefined){
+let data35 = data0.downloadlimit;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err59 = {instancePath:instancePath+"/base_config/downloadlimit",schemaPath:"#/properties/base_config/properties/downloadlimit/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -785,9 +784,9 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data33.url_portal !== undefined){
-if(typeof data33.url_portal !== "string"){
-const err60 = {instancePath:instancePath+"/access_mode/url_portal",schemaPath:"#/properties/access_mode/properties/url_portal/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err60 = {instancePath:instancePath+"/base_config",schemaPath:"#/properties/base_config/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -797,10 +796,12 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data33.duration_m !== undefined){
-let data36 = data33.duration_m;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err61 = {instancePath:instancePath+"/access_mode/duration_m",schemaPath:"#/properties/access_mode/properties/duration_m/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.access_mode !== undefined){
+let data36 = data.access_mode;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key2 in data36){
+if(!(((key2 === ".name") || (key2 === "url_portal")) || (key2 === "duration_m"))){
+const err61 = {instancePath:instancePath+"/access_mode",schemaPath:"#/properties/access_mode/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -809,9 +810,10 @@ vErrors.push(err61);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 < 1 || isNaN(data36)){
-const err62 = {instancePath:instancePath+"/access_mode/duration_m",schemaPath:"#/properties/access_mode/properties/duration_m/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data36[".name"] !== undefined){
+if(typeof data36[".name"] !== "string"){
+const err62 = {instancePath:instancePath+"/access_mode/.name",schemaPath:"#/properties/access_mode/properties/.name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -821,10 +823,9 @@ vErrors.push(err62);
 errors++;
 }
 }
-}
-}
-else {
-const err63 = {instancePath:instancePath+"/access_mode",schemaPath:"#/properties/access_mode/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data36.url_portal !== undefined){
+if(typeof data36.url_portal !== "string"){
+const err63 = {instancePath:instancePath+"/access_mode/url_portal",schemaPath:"#/properties/access_mode/properties/url_portal/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -834,14 +835,51 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data36.duration_m !== undefined){
+let data39 = data36.duration_m;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err64 = {instancePath:instancePath+"/access_mode/duration_m",schemaPath:"#/properties/access_mode/properties/duration_m/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err64];
 }
 else {
 vErrors.push(err64);
+}
+errors++;
+}
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 < 1 || isNaN(data39)){
+const err65 = {instancePath:instancePath+"/access_mode/duration_m",schemaPath:"#/properties/access_mode/properties/duration_m/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/access_mode",schemaPath:"#/properties/access_mode/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
 }
 errors++;
 }
