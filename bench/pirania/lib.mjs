@@ -27,6 +27,10 @@ export async function loadBenchLib() {
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
+    // sdk/src/lab also exports the Chromium helper (launchBrowser), which imports
+    // playwright-core: never bundled here (the benchmarks drive no browser); resolved from
+    // node_modules only if something ever calls it
+    external: ['playwright-core'],
     // CommonJS dependencies of the SDK (tapable) call require() for Node built-ins
     banner: {
       js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);",
