@@ -7,14 +7,15 @@ SHELL := /bin/bash
 NODE ?= node
 QJS ?= .cache/qjs/bin/qjs
 
-.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench clean help
+.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania clean help
 
 all: build
 
 help:
-	@echo "make demo    build and run the host with the example plugins (status, a config change, an isolated failure)"
+	@echo "make demo    build and run the host with the example plugins and pirania-nftables on a lab virtual router"
 	@echo "make test    typecheck, lint, generated-code check, unit + QuickJS + integration tests"
 	@echo "make bench   boot time, hook overhead, RSS and bundle size on node and qjs"
+	@echo "make bench-pirania  pirania-nftables: nft set fill, throughput through the gate, voucher → first packet (root, ~2 min)"
 	@echo "make build   bundles into build/ (host: build/wrtkit.js, plugins: build/plugins/<name>)"
 	@echo "make sdk     the @wrtkit/sdk tarball for plugin authors (docs/plugin-authors.md)"
 	@echo "make clean   remove build output and caches (keeps node_modules)"
@@ -58,5 +59,12 @@ demo: build
 bench: build
 	@$(NODE) bench/run.mjs
 
+# pirania-nftables in lab namespaces (root; nft, dnsmasq, iperf3): one nft transaction vs
+# one process per MAC, iperf3 through the gate, voucher submitted → first packet through
+bench-pirania: build
+	@$(NODE) bench/pirania/sets.mjs --rounds 3
+	@$(NODE) bench/pirania/throughput.mjs --rounds 3 --seconds 3
+	@$(NODE) bench/pirania/activation.mjs --rounds 20
+
 clean:
-	rm -rf build .cache/test-bundles .cache/e2e .cache/sdk-pack .cache/demo .cache/lab-test .cache/bench
+	rm -rf build .cache/test-bundles .cache/e2e .cache/sdk-pack .cache/demo .cache/lab-test .cache/bench .cache/pirania-test

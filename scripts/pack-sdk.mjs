@@ -38,7 +38,9 @@ const entries = {
   'lab-vitest': 'src/lab/vitest.ts',
 };
 const input = Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, path.join(sdkDir, file)]));
-const shared = new Set(['tapable', 'tsyringe', 'reflect-metadata', 'vitest']);
+// Shared with the host, or optional peers the author installs (vitest, playwright-core for
+// the lab's browser): left as imports, never bundled.
+const shared = new Set(['tapable', 'tsyringe', 'reflect-metadata', 'vitest', 'playwright-core']);
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const external = (id) => shared.has(id) || builtins.has(id) || id.startsWith('node:');
 
