@@ -27,23 +27,12 @@ export interface PiraniaMethodsDeps {
 }
 
 /** A voucher as list_vouchers reports it: Pirania's fields plus status, and mod_counter for the CLI. */
-export interface VoucherEntry {
-  id: string;
-  name: string;
-  code: string;
-  mac?: string;
-  duration_m?: number;
-  creation_date: number;
-  activation_date?: number;
+export interface VoucherEntry extends Omit<Voucher, 'unrestricted'> {
   expiration_date?: number;
   is_active: boolean;
   permanent: boolean;
-  activation_deadline?: number;
-  author_node?: string;
   status: VoucherStatus;
-  invalidation_date?: number;
   unrestricted: boolean;
-  mod_counter: number;
 }
 
 /** Absent values are left out (Lua's nil), never sent as null: ubus has no null. */

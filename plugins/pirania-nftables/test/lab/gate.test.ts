@@ -19,9 +19,7 @@ import { NftGate } from '../../src/nft/gate.js';
 import type { GateConfig } from '../../src/nft/ruleset.js';
 import type { Authorization } from '../../src/vouchers/voucher.js';
 import { type Probe, nodeProcesses, outcome, probe, quietLogger, realClock, startServers } from './gate-lab.js';
-
-const MAC1 = '02:13:00:00:00:11';
-const MAC2 = '02:13:00:00:00:12';
+import { LAB_SPEC, MAC1, MAC2 } from './portal-lab.js';
 
 const nftPresent = spawnSync('nft', ['--version'], { stdio: 'ignore' }).status === 0;
 const support = labSupported();
@@ -86,24 +84,7 @@ const both = (expected: Record<string, string>) =>
   Object.fromEntries([4, 6].flatMap((f) => Object.entries(expected).map(([k, v]) => [`v${f} ${k}`, v])));
 
 describe.skipIf(why !== '')(`pirania gate on a real kernel${why ? ` (skipped: ${why})` : ''}`, () => {
-  const lab = useLab({
-    nodes: { client1: {}, client2: {}, router: { forwarding: true }, internet: {} },
-    links: [
-      { a: 'client1', b: 'router', mac: { client1: MAC1 }, addresses: { client1: ['10.13.0.11/16', 'fd13::11/64'] } },
-      { a: 'client2', b: 'router', mac: { client2: MAC2 }, addresses: { client2: ['10.13.0.12/16', 'fd13::12/64'] } },
-      {
-        a: 'router',
-        b: 'internet',
-        addresses: { router: ['198.51.100.1/24', '2001:db8:100::1/64'], internet: ['198.51.100.2/24', '2001:db8:100::2/64'] },
-      },
-    ],
-    bridges: [{ node: 'router', name: 'br-lan', ports: ['client1', 'client2'], addresses: ['10.13.0.1/16', 'fd13::1/64'] }],
-    routes: {
-      client1: ['default via 10.13.0.1', 'default via fd13::1'],
-      client2: ['default via 10.13.0.1', 'default via fd13::1'],
-      internet: ['10.13.0.0/16 via 198.51.100.1', 'fd13::/64 via 2001:db8:100::1'],
-    },
-  });
+  const lab = useLab(LAB_SPEC);
   let gate: NftGate;
   const logs: string[] = [];
 
