@@ -111,6 +111,7 @@ try {
     heartbeat: "config heartbeat 'main'\n\toption interval '1000'\n\toption label 'router'\n",
     'beat-counter': "config counter 'main'\n\toption wifi_iface 'default_radio0'\n\toption ssid 'Community-WiFi'\n",
     wireless: "config wifi-iface 'default_radio0'\n\toption device 'radio0'\n\toption mode 'ap'\n\toption ssid 'OpenWrt'\n",
+    system: "config system\n\toption hostname 'router'\n",
   };
   let host = await lab.startHost('router', { engine: 'node', hostBundle: bundle, pluginDir, config });
   const show = (line) => console.log(c('2', `  host│ ${line}`));
@@ -118,7 +119,7 @@ try {
   const flush = () => {
     for (; shown < host.lines.length; shown++) show(host.lines[shown]);
   };
-  await host.waitForLog(/ready plugins=3 failed=0/);
+  await host.waitForLog(/ready plugins=4 failed=0/);
   await host.waitForLog(/heartbeat: beat count=2/);
   flush();
   check(host.matching(/serving objects on ubus/).length > 0, 'the host serves its objects on ubus');
@@ -259,14 +260,81 @@ try {
   await host.waitForLog(/portal disabled/, { from: mark, timeoutMs: 15_000 });
   await web.stop();
 
-  step('6. SIGTERM: teardown in reverse order, state flushed');
+  step('6. dynapoint: the SSID follows the uplink (a maintenance SSID while it is down)');
+  const web2 = lab
+    .node('isp')
+    .spawn([process.execPath, '-e', "require('node:http').createServer((q, r) => r.end('ok')).listen(80, '::', () => console.log('web up'))"]);
+  await web2.waitFor(/web up/, { timeoutMs: 10_000 });
+  for (const args of [
+    ['set', 'wireless.default_radio0.dynapoint_rule=internet'],
+    ['set', 'wireless.maintenance=wifi-iface'],
+    ['set', 'wireless.maintenance.device=radio0'],
+    ['set', 'wireless.maintenance.mode=ap'],
+    ['set', 'wireless.maintenance.ssid=Community-maintenance'],
+    ['set', 'wireless.maintenance.dynapoint_rule=!internet'],
+    ['commit', 'wireless'],
+  ]) {
+    say(['uci', ...args], await cli('uci', '-c', host.configDir, ...args));
+  }
+  writeFileSync(
+    join(host.configDir, 'dynapoint'),
+    "config rule 'internet'\n\tlist hosts 'http://100.64.0.1/'\n\tlist hosts 'dns://100.64.0.1/example.org'\n\toption interval '1'\n\toption timeout '0.5'\n\toption offline_threshold '3'\n\toption online_threshold '2'\n\toption add_hostname_to_ssid '1'\n",
+  );
+  console.log(indent(readFileSync(join(host.configDir, 'dynapoint'), 'utf8')));
+  mark = host.lines.length;
+  await cli('reload');
+  await host.waitForLog(/rule internet starts online/, { from: mark, timeoutMs: 15_000 });
+  await host.waitForLog(/applied package=wireless/, { from: mark, timeoutMs: 10_000 });
+  const appliesNow = async () => JSON.parse((await cli('call', 'wrtkit.status')).stdout).compose.wireless.applies;
+  const ssids = () => {
+    const text = readFileSync(join(host.configDir, 'wireless'), 'utf8');
+    const of = (name) => {
+      const block = text.split(/\n(?=config )/).find((b) => b.includes(`'${name}'`)) ?? '';
+      const ssid = /option ssid '([^']*)'/.exec(block)?.[1];
+      return `${ssid}${/option disabled '1'/.test(block) ? ' (off)' : ' (on)'}`;
+    };
+    return `${of('default_radio0')}, ${of('maintenance')}`;
+  };
+  await new Promise((r) => setTimeout(r, 1500));
+  flush();
+  console.log(`  wireless: ${ssids()}`);
+  const applies0 = await appliesNow();
+  mark = host.lines.length;
+  console.log(c('1', '  (router)$ ip link set dev wan down'));
+  await lab.node('router').run(['ip', 'link', 'set', 'dev', 'wan', 'down']);
+  await host.waitForLog(/rule internet switched to offline/, { from: mark, timeoutMs: 20_000 });
+  await host.waitForLog(/applied package=wireless/, { from: mark, timeoutMs: 10_000 });
+  flush();
+  const offline = ssids();
+  console.log(`  wireless: ${offline}`);
+  mark = host.lines.length;
+  console.log(c('1', '  (router)$ ip link set dev wan up'));
+  await lab.node('router').run(['ip', 'link', 'set', 'dev', 'wan', 'up']);
+  await host.waitForLog(/rule internet switched to online/, { from: mark, timeoutMs: 20_000 });
+  await host.waitForLog(/applied package=wireless/, { from: mark, timeoutMs: 10_000 });
+  flush();
+  const online = ssids();
+  console.log(`  wireless: ${online}`);
+  const applied = (await appliesNow()) - applies0;
+  check(
+    offline === 'Community-WiFi (off), Community-maintenance_router (on)' &&
+      online === 'Community-WiFi (on), Community-maintenance (off)' &&
+      applied === 2,
+    `the uplink dropped: the maintenance SSID came up, and went away again (${applied} wireless applies, one per switch)`,
+  );
+  await web2.stop();
+  // the demo's next steps run without the rule
+  writeFileSync(join(host.configDir, 'dynapoint'), '');
+  await cli('reload');
+
+  step('7. SIGTERM: teardown in reverse order, state flushed');
   const stopped = await host.stop();
   flush();
   check(stopped.code === 0, `the host exited with ${stopped.code}`);
   const saved = JSON.parse(readFileSync(join(host.stateDir, 'heartbeat.json'), 'utf8'));
   console.log(`  heartbeat.json ${JSON.stringify(saved)}`);
 
-  step('7. The same bundle on QuickJS (the router engine), on the same state and ubusd');
+  step('8. The same bundle on QuickJS (the router engine), on the same state and ubusd');
   if (existsSync(qjs)) {
     writeFileSync(join(host.configDir, 'heartbeat'), config.heartbeat);
     host = await lab.startHost('router', {

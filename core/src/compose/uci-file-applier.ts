@@ -47,14 +47,25 @@ export class UciFileApplier implements ConfigApplier {
       }
       return;
     }
-    const result = await this.processes.run(argv, { timeoutMs: APPLY_TIMEOUT_MS });
-    if (result.exitCode !== 0) {
-      throw new WrtkitError(
-        ErrorCodes.APPLY_FAILED,
-        `${argv.join(' ')} ${result.timedOut ? 'timed out' : `exited with ${result.exitCode ?? `signal ${result.signal}`}`}: ${result.stderr.trim()}`,
-        { details: { package: pkg, changes: changes.length } },
-      );
-    }
-    this.log.info('applied', { package: pkg, command: argv.join(' '), changes: changes.length });
+    await runApplyCommand(this.processes, argv, pkg, changes.length, this.log);
   }
+}
+
+/** Runs a package's apply command (an argv, no shell); a failure or a time-out is WRTKIT_ERR_APPLY_FAILED. */
+export async function runApplyCommand(
+  processes: Processes,
+  argv: readonly string[],
+  pkg: ComposedPackage,
+  changes: number,
+  log: Logger,
+): Promise<void> {
+  const result = await processes.run(argv, { timeoutMs: APPLY_TIMEOUT_MS });
+  if (result.exitCode !== 0) {
+    throw new WrtkitError(
+      ErrorCodes.APPLY_FAILED,
+      `${argv.join(' ')} ${result.timedOut ? 'timed out' : `exited with ${result.exitCode ?? `signal ${result.signal}`}`}: ${result.stderr.trim()}`,
+      { details: { package: pkg, changes } },
+    );
+  }
+  log.info('applied', { package: pkg, command: argv.join(' '), changes });
 }

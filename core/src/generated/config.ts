@@ -57,6 +57,22 @@ export interface HostConfig {
      * plugins not to start
      */
     disable: string[];
+    /**
+     * how composed wireless config is applied: openwrt (wifi reload), hostapd (per-BSS files + hostapd control interface), uci (write the file, run the apply command where it exists), auto (detect)
+     */
+    wireless_backend: 'auto' | 'openwrt' | 'hostapd' | 'uci';
+    /**
+     * hostapd backend: where each BSS's config is written, as <dir>/<ifname>.conf
+     */
+    hostapd_conf_dir: string;
+    /**
+     * hostapd backend: hostapd's ctrl_interface directory, one socket per BSS named after its ifname
+     */
+    hostapd_ctrl_dir: string;
+    /**
+     * hostapd backend: the driver line of the BSS files (nl80211 for Wi-Fi; none for tests)
+     */
+    hostapd_driver: string;
   };
   /**
    * config apply '<package>': how a composed UCI package is applied after commit

@@ -2,9 +2,10 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$comment":"Schema of /etc/config/wrtkit. Types and the validator in core/src/generated come from it (core/scripts/gen-config.mjs).","type":"object","properties":{"wrtkit":{"type":"object","description":"config wrtkit 'main': the host itself","properties":{".name":{"type":"string","description":"UCI section name"},"log_level":{"enum":["error","warn","info","debug"],"default":"info","description":"least severe level written to the log"},"plugin_dir":{"type":"string","pattern":"^/","default":"/usr/share/wrtkit/plugins","description":"directory of installed plugins (one folder per plugin with manifest.json and the bundle)"},"state_dir":{"type":"string","pattern":"^/","default":"/etc/wrtkit/state","description":"where plugins keep persistent state (flash)"},"control_socket":{"type":"string","pattern":"^/","default":"/var/run/wrtkit/control.sock","description":"unix socket the wrtkit CLI talks to when there is no ubusd"},"ubus_socket":{"type":"string","pattern":"^/","default":"/var/run/ubus/ubus.sock","description":"ubusd's socket; when it exists the host serves its objects on ubus and the CLI uses it"},"hook_timeout":{"type":"integer","minimum":10,"maximum":600000,"default":10000,"description":"milliseconds a plugin's tap may take before it is reported and disabled"},"setup_timeout":{"type":"integer","minimum":10,"maximum":600000,"default":30000,"description":"milliseconds a plugin's setup may take"},"state_flush_delay":{"type":"integer","minimum":0,"maximum":3600000,"default":5000,"description":"milliseconds state changes are batched before one flash write"},"retry_initial":{"type":"integer","minimum":10,"default":1000,"description":"first retry delay (ms) for a failed plugin; doubles each time"},"retry_max":{"type":"integer","minimum":10,"default":300000,"description":"longest retry delay (ms)"},"retry_limit":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"retries before a failing plugin stays disabled until the next reload"},"disable":{"type":"array","items":{"type":"string"},"default":[],"description":"plugins not to start"}},"additionalProperties":false},"apply":{"type":"array","description":"config apply '<package>': how a composed UCI package is applied after commit","items":{"type":"object","properties":{".name":{"type":"string","description":"UCI section name"},"command":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv run after the package is written, e.g. wifi reload"},"enabled":{"type":"boolean","default":true,"description":"compose and apply this package at all"}},"additionalProperties":false}}},"additionalProperties":false};
+const schema11 = {"$comment":"Schema of /etc/config/wrtkit. Types and the validator in core/src/generated come from it (core/scripts/gen-config.mjs).","type":"object","properties":{"wrtkit":{"type":"object","description":"config wrtkit 'main': the host itself","properties":{".name":{"type":"string","description":"UCI section name"},"log_level":{"enum":["error","warn","info","debug"],"default":"info","description":"least severe level written to the log"},"plugin_dir":{"type":"string","pattern":"^/","default":"/usr/share/wrtkit/plugins","description":"directory of installed plugins (one folder per plugin with manifest.json and the bundle)"},"state_dir":{"type":"string","pattern":"^/","default":"/etc/wrtkit/state","description":"where plugins keep persistent state (flash)"},"control_socket":{"type":"string","pattern":"^/","default":"/var/run/wrtkit/control.sock","description":"unix socket the wrtkit CLI talks to when there is no ubusd"},"ubus_socket":{"type":"string","pattern":"^/","default":"/var/run/ubus/ubus.sock","description":"ubusd's socket; when it exists the host serves its objects on ubus and the CLI uses it"},"hook_timeout":{"type":"integer","minimum":10,"maximum":600000,"default":10000,"description":"milliseconds a plugin's tap may take before it is reported and disabled"},"setup_timeout":{"type":"integer","minimum":10,"maximum":600000,"default":30000,"description":"milliseconds a plugin's setup may take"},"state_flush_delay":{"type":"integer","minimum":0,"maximum":3600000,"default":5000,"description":"milliseconds state changes are batched before one flash write"},"retry_initial":{"type":"integer","minimum":10,"default":1000,"description":"first retry delay (ms) for a failed plugin; doubles each time"},"retry_max":{"type":"integer","minimum":10,"default":300000,"description":"longest retry delay (ms)"},"retry_limit":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"retries before a failing plugin stays disabled until the next reload"},"disable":{"type":"array","items":{"type":"string"},"default":[],"description":"plugins not to start"},"wireless_backend":{"enum":["auto","openwrt","hostapd","uci"],"default":"auto","description":"how composed wireless config is applied: openwrt (wifi reload), hostapd (per-BSS files + hostapd control interface), uci (write the file, run the apply command where it exists), auto (detect)"},"hostapd_conf_dir":{"type":"string","pattern":"^/","default":"/etc/hostapd","description":"hostapd backend: where each BSS's config is written, as <dir>/<ifname>.conf"},"hostapd_ctrl_dir":{"type":"string","pattern":"^/","default":"/var/run/hostapd","description":"hostapd backend: hostapd's ctrl_interface directory, one socket per BSS named after its ifname"},"hostapd_driver":{"type":"string","pattern":"^[a-z0-9_]+$","default":"nl80211","description":"hostapd backend: the driver line of the BSS files (nl80211 for Wi-Fi; none for tests)"}},"additionalProperties":false},"apply":{"type":"array","description":"config apply '<package>': how a composed UCI package is applied after commit","items":{"type":"object","properties":{".name":{"type":"string","description":"UCI section name"},"command":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv run after the package is written, e.g. wifi reload"},"enabled":{"type":"boolean","default":true,"description":"compose and apply this package at all"}},"additionalProperties":false}}},"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^/", "u");
+const pattern6 = new RegExp("^[a-z0-9_]+$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -60,6 +61,18 @@ data0.retry_limit = 5;
 }
 if(data0.disable === undefined){
 data0.disable = [];
+}
+if(data0.wireless_backend === undefined){
+data0.wireless_backend = "auto";
+}
+if(data0.hostapd_conf_dir === undefined){
+data0.hostapd_conf_dir = "/etc/hostapd";
+}
+if(data0.hostapd_ctrl_dir === undefined){
+data0.hostapd_ctrl_dir = "/var/run/hostapd";
+}
+if(data0.hostapd_driver === undefined){
+data0.hostapd_driver = "nl80211";
 }
 for(const key1 in data0){
 if(!(func2.call(schema11.properties.wrtkit.properties, key1))){
@@ -392,9 +405,9 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-else {
-const err30 = {instancePath:instancePath+"/wrtkit",schemaPath:"#/properties/wrtkit/type",keyword:"type",params:{type: "object"},message:"must be object"};
+let data15 = data0.wireless_backend;
+if(!((((data15 === "auto") || (data15 === "openwrt")) || (data15 === "hostapd")) || (data15 === "uci"))){
+const err30 = {instancePath:instancePath+"/wrtkit/wireless_backend",schemaPath:"#/properties/wrtkit/properties/wireless_backend/enum",keyword:"enum",params:{allowedValues: schema11.properties.wrtkit.properties.wireless_backend.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -403,20 +416,10 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.apply !== undefined){
-let data15 = data.apply;
-if(Array.isArray(data15)){
-const len1 = data15.length;
-for(let i1=0; i1<len1; i1++){
-let data16 = data15[i1];
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if(data16.enabled === undefined){
-data16.enabled = true;
-}
-for(const key2 in data16){
-if(!(((key2 === ".name") || (key2 === "command")) || (key2 === "enabled"))){
-const err31 = {instancePath:instancePath+"/apply/" + i1,schemaPath:"#/properties/apply/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+let data16 = data0.hostapd_conf_dir;
+if(typeof data16 === "string"){
+if(!pattern0.test(data16)){
+const err31 = {instancePath:instancePath+"/wrtkit/hostapd_conf_dir",schemaPath:"#/properties/wrtkit/properties/hostapd_conf_dir/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -426,9 +429,8 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data16[".name"] !== undefined){
-if(typeof data16[".name"] !== "string"){
-const err32 = {instancePath:instancePath+"/apply/" + i1+"/.name",schemaPath:"#/properties/apply/items/properties/.name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err32 = {instancePath:instancePath+"/wrtkit/hostapd_conf_dir",schemaPath:"#/properties/wrtkit/properties/hostapd_conf_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -437,12 +439,10 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data16.command !== undefined){
-let data18 = data16.command;
-if(Array.isArray(data18)){
-if(data18.length < 1){
-const err33 = {instancePath:instancePath+"/apply/" + i1+"/command",schemaPath:"#/properties/apply/items/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+let data17 = data0.hostapd_ctrl_dir;
+if(typeof data17 === "string"){
+if(!pattern0.test(data17)){
+const err33 = {instancePath:instancePath+"/wrtkit/hostapd_ctrl_dir",schemaPath:"#/properties/wrtkit/properties/hostapd_ctrl_dir/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -451,10 +451,9 @@ vErrors.push(err33);
 }
 errors++;
 }
-const len2 = data18.length;
-for(let i2=0; i2<len2; i2++){
-if(typeof data18[i2] !== "string"){
-const err34 = {instancePath:instancePath+"/apply/" + i1+"/command/" + i2,schemaPath:"#/properties/apply/items/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err34 = {instancePath:instancePath+"/wrtkit/hostapd_ctrl_dir",schemaPath:"#/properties/wrtkit/properties/hostapd_ctrl_dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -463,10 +462,10 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/apply/" + i1+"/command",schemaPath:"#/properties/apply/items/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array"};
+let data18 = data0.hostapd_driver;
+if(typeof data18 === "string"){
+if(!pattern6.test(data18)){
+const err35 = {instancePath:instancePath+"/wrtkit/hostapd_driver",schemaPath:"#/properties/wrtkit/properties/hostapd_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]+$"},message:"must match pattern \""+"^[a-z0-9_]+$"+"\""};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -476,8 +475,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(typeof data16.enabled !== "boolean"){
-const err36 = {instancePath:instancePath+"/apply/" + i1+"/enabled",schemaPath:"#/properties/apply/items/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err36 = {instancePath:instancePath+"/wrtkit/hostapd_driver",schemaPath:"#/properties/wrtkit/properties/hostapd_driver/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -488,7 +487,7 @@ errors++;
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/apply/" + i1,schemaPath:"#/properties/apply/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err37 = {instancePath:instancePath+"/wrtkit",schemaPath:"#/properties/wrtkit/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -498,9 +497,19 @@ vErrors.push(err37);
 errors++;
 }
 }
+if(data.apply !== undefined){
+let data19 = data.apply;
+if(Array.isArray(data19)){
+const len1 = data19.length;
+for(let i1=0; i1<len1; i1++){
+let data20 = data19[i1];
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.enabled === undefined){
+data20.enabled = true;
 }
-else {
-const err38 = {instancePath:instancePath+"/apply",schemaPath:"#/properties/apply/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key2 in data20){
+if(!(((key2 === ".name") || (key2 === "command")) || (key2 === "enabled"))){
+const err38 = {instancePath:instancePath+"/apply/" + i1,schemaPath:"#/properties/apply/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -510,14 +519,98 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
-else {
-const err39 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data20[".name"] !== undefined){
+if(typeof data20[".name"] !== "string"){
+const err39 = {instancePath:instancePath+"/apply/" + i1+"/.name",schemaPath:"#/properties/apply/items/properties/.name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err39];
 }
 else {
 vErrors.push(err39);
+}
+errors++;
+}
+}
+if(data20.command !== undefined){
+let data22 = data20.command;
+if(Array.isArray(data22)){
+if(data22.length < 1){
+const err40 = {instancePath:instancePath+"/apply/" + i1+"/command",schemaPath:"#/properties/apply/items/properties/command/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+const len2 = data22.length;
+for(let i2=0; i2<len2; i2++){
+if(typeof data22[i2] !== "string"){
+const err41 = {instancePath:instancePath+"/apply/" + i1+"/command/" + i2,schemaPath:"#/properties/apply/items/properties/command/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+}
+else {
+const err42 = {instancePath:instancePath+"/apply/" + i1+"/command",schemaPath:"#/properties/apply/items/properties/command/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+if(typeof data20.enabled !== "boolean"){
+const err43 = {instancePath:instancePath+"/apply/" + i1+"/enabled",schemaPath:"#/properties/apply/items/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+else {
+const err44 = {instancePath:instancePath+"/apply/" + i1,schemaPath:"#/properties/apply/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/apply",schemaPath:"#/properties/apply/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+}
+else {
+const err46 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
 }
 errors++;
 }

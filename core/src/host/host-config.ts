@@ -5,6 +5,7 @@ import validateHostConfig from '../generated/validate-config.js';
 import { type ComposedPackage, ComposedPackages } from '../hooks/events.js';
 import type { LogLevel, Logger } from '../log/logger.js';
 import type { UciContext } from '../uci/index.js';
+import type { WirelessSettings } from '../compose/wireless/backend.js';
 import schema from '../../schema/wrtkit.schema.json';
 
 /** The host's settings from /etc/config/wrtkit, with defaults filled in. */
@@ -22,6 +23,7 @@ export interface HostSettings {
   retryLimit: number;
   disable: string[];
   apply: Partial<Record<ComposedPackage, { command?: string[]; enabled: boolean }>>;
+  wireless: WirelessSettings;
   /** Problems found in /etc/config/wrtkit (the defaults are used instead). */
   issues: ConfigIssue[];
 }
@@ -83,6 +85,12 @@ export function loadHostSettings(uci: UciContext, log: Logger | undefined): Host
     retryLimit: main.retry_limit,
     disable: main.disable,
     apply,
+    wireless: {
+      backend: main.wireless_backend,
+      hostapdConfDir: main.hostapd_conf_dir,
+      hostapdCtrlDir: main.hostapd_ctrl_dir,
+      hostapdDriver: main.hostapd_driver,
+    },
     issues,
   };
 }

@@ -3,6 +3,8 @@ import { type Clock, SystemClock } from '../clock/clock.js';
 import { Composer } from '../compose/composer.js';
 import { DEFAULT_APPLY_COMMANDS, UciFileApplier } from '../compose/uci-file-applier.js';
 import type { ConfigApplier } from '../compose/applier.js';
+import { PerPackageApplier } from '../compose/per-package-applier.js';
+import { type WirelessChoice, createWirelessApplier, detectWirelessBackend } from '../compose/wireless/backend.js';
 import { createUciReader } from '../config/uci-reader.js';
 import { loadPluginConfig } from '../config/plugin-config.js';
 import { type ConfigEdits, editPluginConfig } from '../config/edit.js';
@@ -76,6 +78,8 @@ export interface HostStatus {
   compose: ReturnType<Composer['describe']>;
   offeredHooks: Record<string, string[]>;
   ubus: { connected: boolean; path?: string; clientId?: number };
+  /** How composed `wireless` is applied (absent when HostOptions.applier replaces the appliers). */
+  wireless?: WirelessChoice;
 }
 
 export interface ReloadReport {
@@ -104,6 +108,8 @@ export class Host {
   private readonly configDir: string;
   private readonly setLogLevel: (level: LogLevel) => void;
   private settings: HostSettings;
+  /** Chosen once, at construction: a different backend takes a restart. */
+  private readonly wireless: WirelessChoice | undefined;
   private readonly plugins: PluginRuntime[] = [];
   private problems: WrtkitError[] = [];
   private control: ControlServer | undefined;
@@ -142,11 +148,19 @@ export class Host {
     this.root.register(Tokens.HostLogger, { useValue: this.log });
     this.root.register(Tokens.Uci, { useValue: createUciReader(this.uci) });
     this.root.register(Tokens.HostInfo, { useValue: { version: WRTKIT_VERSION, engine: this.platform.engine } });
+    let applier = options.applier;
+    if (!applier) {
+      this.wireless = detectWirelessBackend(this.settings.wireless.backend, {
+        fs: this.platform.fs,
+        processes: this.platform.processes,
+        hostapdCtrlDir: this.settings.wireless.hostapdCtrlDir,
+      });
+      applier = this.defaultApplier(this.wireless);
+    }
     this.composer = new Composer(
       this.hooks,
       (pkg) => this.uci.loadCommitted(pkg),
-      options.applier ??
-        new UciFileApplier(this.platform.fs, this.platform.processes, this.configDir, (pkg) => this.applyCommand(pkg), this.log),
+      applier,
       this.clock,
       this.log,
       (pkg) => this.settings.apply[pkg]?.enabled !== false,
@@ -162,6 +176,7 @@ export class Host {
     const describing = this.options.mode === 'describe';
     if (this.options.handleSignals) this.installSignals();
     if (!describing) {
+      if (this.wireless) this.log.info('wireless backend', { backend: this.wireless.backend, reason: this.wireless.reason });
       await this.startControl();
       await this.startUbus();
     }
@@ -322,6 +337,7 @@ export class Host {
       ubus: this.ubus.connection?.connected
         ? { connected: true, path: this.ubus.connection.path, clientId: this.ubus.connection.clientId }
         : { connected: false },
+      ...(this.wireless ? { wireless: this.wireless } : {}),
     };
   }
 
@@ -644,6 +660,28 @@ export class Host {
 
   private applyCommand(pkg: ComposedPackage): readonly string[] | undefined {
     return this.settings.apply[pkg]?.command ?? DEFAULT_APPLY_COMMANDS[pkg];
+  }
+
+  /** The file applier for every package but `wireless`, which gets its backend. */
+  private defaultApplier(wireless: WirelessChoice): ConfigApplier {
+    const files = new UciFileApplier(
+      this.platform.fs,
+      this.platform.processes,
+      this.configDir,
+      (pkg) => this.applyCommand(pkg),
+      this.log,
+    );
+    const wirelessApplier = createWirelessApplier(wireless, {
+      platform: this.platform,
+      clock: this.clock,
+      configDir: this.configDir,
+      settings: this.settings.wireless,
+      command: () => this.applyCommand('wireless') ?? DEFAULT_APPLY_COMMANDS.wireless,
+      loadCommitted: () => this.uci.loadCommitted('wireless'),
+      log: this.log,
+      files,
+    });
+    return new PerPackageApplier({ wireless: wirelessApplier }, files);
   }
 
   private async startControl(): Promise<void> {
