@@ -261,8 +261,12 @@ export interface Sockets {
   listen(path: string, onConnection: (connection: Connection) => void): Promise<SocketServer>;
   /** Connects; rejects with WRTKIT_ERR_CONTROL_UNAVAILABLE when nobody listens. */
   connect(path: string): Promise<Connection>;
-  /** Connects over TCP; rejects with WRTKIT_ERR_IO (details.errno, e.g. ECONNREFUSED). */
-  connectTcp(host: string, port: number): Promise<Connection>;
+  /**
+   * Connects over TCP; rejects with WRTKIT_ERR_IO (details.errno, e.g. ECONNREFUSED, or
+   * ETIMEDOUT when `timeoutMs` passed first: the attempt is then abandoned, its socket
+   * closed, so a probe of a blackholed address leaves nothing behind).
+   */
+  connectTcp(host: string, port: number, options?: { timeoutMs?: number }): Promise<Connection>;
   /** Listens on TCP (port 0: the kernel chooses; see TcpServer.port). */
   listenTcp(host: string, port: number, onConnection: (connection: Connection) => void): Promise<TcpServer>;
   openDatagram(options: DatagramOptions): Promise<DatagramSocket>;

@@ -78,7 +78,9 @@ export function createNodeSockets({ fs, path, net, dgram }: NodeSocketModules): 
         else sock.on('close', () => handler());
       },
       close() {
-        sock.end();
+        // FIN after what is queued, then the socket is gone (as close(2) on QuickJS): a
+        // peer that never closes its side does not keep it half-open.
+        sock.end(() => sock.destroy());
       },
     };
   }
@@ -187,8 +189,19 @@ export function createNodeSockets({ fs, path, net, dgram }: NodeSocketModules): 
       );
     },
 
-    connectTcp(host, port): Promise<Connection> {
-      return connectSocket(net.connect({ host, port }), (e) => ioError(e, 'connect', `${host}:${port}`));
+    connectTcp(host, port, options = {}): Promise<Connection> {
+      const sock = net.connect({ host, port });
+      const { timeoutMs } = options;
+      if (timeoutMs !== undefined) {
+        const timer = setTimeout(() => {
+          const error: NodeJS.ErrnoException = new Error('connect timed out');
+          error.code = 'ETIMEDOUT';
+          sock.destroy(error);
+        }, timeoutMs);
+        sock.once('connect', () => clearTimeout(timer));
+        sock.once('close', () => clearTimeout(timer));
+      }
+      return connectSocket(sock, (e) => ioError(e, 'connect', `${host}:${port}`));
     },
 
     async listenTcp(host, port, onConnection): Promise<TcpServer> {

@@ -67,6 +67,7 @@ export interface WrtkitNative {
   readonly EMFILE: number;
   readonly ENFILE: number;
   readonly ENOMEM: number;
+  readonly ETIMEDOUT: number;
   /** Every other constant (AF_*, SOCK_*, SO_*, RTMGRP_*, RTM_*, E*): see core/native/constants.c. */
   readonly [name: string]: unknown;
 }

@@ -136,16 +136,25 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
    * answers EINPROGRESS and reports the outcome as SO_ERROR once writable; a unix
    * listener with a full backlog answers EAGAIN and is asked again.
    */
-  function connectFd(fd: number, address: NativeAddress): Promise<number> {
+  function connectFd(fd: number, address: NativeAddress, timeoutMs?: number): Promise<number> {
     return new Promise((resolve) => {
       let tries = 0;
+      let timer: ReturnType<Os['setTimeout']> | undefined;
       const attempt = (): void => {
         const r = native.connect(fd, address);
         if (r === 0 || r === -EISCONN) {
           resolve(0);
         } else if (r === -EINPROGRESS || r === -EALREADY) {
+          if (timeoutMs !== undefined) {
+            // the caller closes fd on any error, which abandons the attempt
+            timer = os.setTimeout(() => {
+              os.setWriteHandler(fd, null);
+              resolve(native.ETIMEDOUT);
+            }, timeoutMs);
+          }
           os.setWriteHandler(fd, () => {
             os.setWriteHandler(fd, null);
+            if (timer !== undefined) os.clearTimeout(timer);
             const err = native.getsockopt(fd, native.SOL_SOCKET, native.SO_ERROR);
             resolve(err < 0 ? -err : err);
           });
@@ -595,12 +604,12 @@ export function createQjsSockets(deps: QjsSocketDeps): Sockets {
       return streamConnection(fd);
     },
 
-    async connectTcp(host, port): Promise<Connection> {
+    async connectTcp(host, port, options = {}): Promise<Connection> {
       await null;
       const target = inetTarget(host, port, 'connect');
       const where = `${host}:${port}`;
       const fd = openSocket(target.family, native.SOCK_STREAM, 0, 'connect', where);
-      const err = await connectFd(fd, target);
+      const err = await connectFd(fd, target, options.timeoutMs);
       if (err !== 0) {
         native.close(fd);
         throw ioError(err, 'connect', where);

@@ -40,7 +40,7 @@ export interface ProbeDatagram {
 
 /** The platform's Sockets, TCP connect and UDP (numeric addresses only: qjs has no resolver). */
 export interface ProbeSockets {
-  connectTcp(host: string, port: number): Promise<ProbeConnection>;
+  connectTcp(host: string, port: number, options?: { timeoutMs?: number }): Promise<ProbeConnection>;
   openDatagram(options: { family: 'udp4' | 'udp6'; bind?: ProbeEndpoint }): Promise<ProbeDatagram>;
 }
 

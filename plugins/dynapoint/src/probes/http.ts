@@ -78,7 +78,7 @@ export interface HeadDeps {
 /**
  * Sends HEAD to `address` and reads the status line, within timeoutMs. The connection is
  * closed as soon as the status line is in (or on failure). A connect that outlives the
- * time limit is closed when it completes: the platform has no way to abandon it sooner.
+ * time limit is abandoned by the platform (connectTcp's timeoutMs).
  */
 export function headOnce(deps: HeadDeps, target: HttpTarget, address: string, timeoutMs: number): Promise<HeadOutcome> {
   const request = asciiBytes(headRequest(target));
@@ -119,7 +119,8 @@ export function headOnce(deps: HeadDeps, target: HttpTarget, address: string, ti
     };
     let connecting: Promise<Awaited<ReturnType<ProbeSockets['connectTcp']>>>;
     try {
-      connecting = deps.sockets.connectTcp(address, target.port);
+      // the platform abandons the attempt at the limit: a blackholed address leaves no socket behind
+      connecting = deps.sockets.connectTcp(address, target.port, { timeoutMs });
     } catch (error) {
       finish({ kind: 'connect', detail: networkDetail(error) });
       return;

@@ -128,6 +128,22 @@ describe.skipIf(why !== '').each(['node', 'qjs'] as const)(
       );
     });
 
+    it('link down: probes that time out leave no connection attempts behind', async () => {
+      const node = lab().node('isp');
+      const router = lab().node('router');
+      const mark = host.lines.length;
+      await node.run(['ip', 'link', 'set', 'dev', 'eth-router', 'down']);
+      try {
+        await host.waitForLog(/rule internet switched to offline/, { from: mark, timeoutMs: 20_000 });
+        // three timed-out rounds so far; at most the probe under way may be connecting
+        const pending = await router.run(['ss', '-Htn', 'state', 'syn-sent']);
+        expect(pending.stdout.trim().split('\n').filter(Boolean).length).toBeLessThanOrEqual(1);
+      } finally {
+        await node.run(['ip', 'link', 'set', 'dev', 'eth-router', 'up']);
+        await host.waitForLog(/rule internet switched to online/, { from: mark, timeoutMs: 20_000 });
+      }
+    });
+
     it('a single failed round (flapping) switches nothing and applies nothing', async () => {
       const before = await applies();
       const mark = host.lines.length;
@@ -188,7 +204,7 @@ describe.skipIf(why !== '').each(['node', 'qjs'] as const)(
       expect(status.rules[0]).toMatchObject({
         rule: 'internet',
         state: 'online',
-        switches: 6,
+        switches: 8,
         offline_threshold: 3,
         online_threshold: 2,
       });
