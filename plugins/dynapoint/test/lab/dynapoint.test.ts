@@ -217,3 +217,70 @@ describe.skipIf(why !== '').each(['node', 'qjs'] as const)(
     });
   },
 );
+
+// Upstream's files as they are: the seed's /etc/config/wireless (anonymous sections) and
+// openwrt/packages' /etc/config/dynapoint, with only the hosts pointed at the lab's isp
+// and the interval shortened from 60 s. Upstream's behaviour: offline after
+// offline_threshold (3) failed rounds, online again on the first good round, the
+// maintenance SSID as it is (add_hostname_to_ssid 0).
+const SEED_WIRELESS = `config wifi-iface
+    option device 'radio0'
+    option network 'lan2'
+    option mode 'ap'
+    option encryption 'none'
+    option ssid 'freifunk'
+    option dynapoint_rule 'internet'
+
+config wifi-iface
+    option device 'radio0'
+    option network 'lan2'
+    option mode 'ap'
+    option encryption 'none'
+    option ssid 'freifunk-maintenance'
+    option dynapoint_rule '!internet'
+`;
+const UPSTREAM_DYNAPOINT = `config rule 'internet'
+\tlist hosts 'http://${ISP4}/'
+\tlist hosts 'http://${ISP4}:8080/'
+\toption interval '1'
+\toption timeout '5'
+\toption offline_threshold '3'
+\toption add_hostname_to_ssid '0'
+\toption use_curl '0'
+\toption curl_interface 'eth0'
+`;
+
+describe.skipIf(why !== '')('dynapoint with upstream files', () => {
+  const lab = useLab(LAB_SPEC, { timeoutMs: 90_000 });
+  let host: LabHost;
+  let root: string;
+
+  afterAll(async () => {
+    await host?.stop().catch(() => undefined);
+  });
+
+  it('behaves as upstream: 3 failed rounds → the maintenance SSID; the first good round → back', async () => {
+    const bundles = buildBundles('upstream');
+    root = lab().tempDir('router-root');
+    let isp = await startIsp(lab().node('isp'));
+    host = await startRouterHost(lab(), root, bundles, UPSTREAM_DYNAPOINT);
+    writeFileSync(join(root, 'etc/config/wireless'), SEED_WIRELESS);
+    await host.cli(['--socket', host.socket, 'reload']);
+    await host.waitForLog(/rule internet round 1: online/, { timeoutMs: 15_000 });
+    const state = () =>
+      parseUci(readFileSync(join(root, 'etc/config/wireless'), 'utf8'), { name: 'wireless', strict: false })
+        .package.ofType('wifi-iface')
+        .map((s) => `${String(s.get('ssid'))}:${s.get('disabled') === '1' ? 'off' : 'on'}`);
+    await expect.poll(state, { timeout: 5000 }).toEqual(['freifunk:on', 'freifunk-maintenance:off']);
+    let mark = host.lines.length;
+    await isp.stop(2000);
+    await host.waitForLog(/rule internet switched to offline/, { from: mark, timeoutMs: 20_000 });
+    await expect.poll(state, { timeout: 5000 }).toEqual(['freifunk:off', 'freifunk-maintenance:on']);
+    mark = host.lines.length;
+    isp = await startIsp(lab().node('isp'));
+    await host.waitForLog(/rule internet switched to online/, { from: mark, timeoutMs: 20_000 });
+    // the first good round switches back (online_threshold defaults to upstream's 1)
+    expect(host.lines.slice(mark).filter((l) => /rule internet round \d+: online, stays offline/.test(l))).toEqual([]);
+    await expect.poll(state, { timeout: 5000 }).toEqual(['freifunk:on', 'freifunk-maintenance:off']);
+  });
+});
