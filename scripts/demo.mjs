@@ -119,7 +119,7 @@ try {
   const flush = () => {
     for (; shown < host.lines.length; shown++) show(host.lines[shown]);
   };
-  await host.waitForLog(/ready plugins=4 failed=0/);
+  await host.waitForLog(/ready plugins=5 failed=0/);
   await host.waitForLog(/heartbeat: beat count=2/);
   flush();
   check(host.matching(/serving objects on ubus/).length > 0, 'the host serves its objects on ubus');
