@@ -263,9 +263,8 @@ describe.skipIf(why !== '')('dynapoint with upstream files', () => {
     const bundles = buildBundles('upstream');
     root = lab().tempDir('router-root');
     let isp = await startIsp(lab().node('isp'));
-    host = await startRouterHost(lab(), root, bundles, UPSTREAM_DYNAPOINT);
-    writeFileSync(join(root, 'etc/config/wireless'), SEED_WIRELESS);
-    await host.cli(['--socket', host.socket, 'reload']);
+    // the seed's file from the start: a boot composition of another file could overwrite a later write
+    host = await startRouterHost(lab(), root, bundles, UPSTREAM_DYNAPOINT, 'node', SEED_WIRELESS);
     await host.waitForLog(/rule internet round 1: online/, { timeoutMs: 15_000 });
     const state = () =>
       parseUci(readFileSync(join(root, 'etc/config/wireless'), 'utf8'), { name: 'wireless', strict: false })

@@ -125,6 +125,7 @@ export async function startRouterHost(
   bundles: Bundles,
   dynapoint: string,
   engine: HostEngine = 'node',
+  wireless = WIRELESS,
 ): Promise<LabHost> {
   const host = await lab.startHost('router', {
     root,
@@ -134,7 +135,7 @@ export async function startRouterHost(
       // `true` stands in for `wifi reload`: the file is written, the apply counted.
       wrtkit: "config wrtkit 'main'\n\toption log_level 'debug'\n\nconfig apply 'wireless'\n\tlist command 'true'\n",
       system: "config system\n\toption hostname 'node1'\n",
-      wireless: WIRELESS,
+      wireless,
       dynapoint,
     },
   });
