@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NODE ?= node
 QJS ?= .cache/qjs/bin/qjs
 
-.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania clean help
+.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania bench-dynapoint clean help
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make test    typecheck, lint, generated-code check, unit + QuickJS + integration tests"
 	@echo "make bench   boot time, hook overhead, RSS and bundle size on node and qjs"
 	@echo "make bench-pirania  pirania-nftables: nft set fill, throughput through the gate, voucher → first packet (root, ~2 min)"
+	@echo "make bench-dynapoint  dynapoint: uplink loss/return detection latency vs its bound, CPU per probe round, node and qjs (root, ~6 min)"
 	@echo "make build   bundles into build/ (host: build/wrtkit.js, plugins: build/plugins/<name>)"
 	@echo "make sdk     the @wrtkit/sdk tarball for plugin authors (docs/plugin-authors.md)"
 	@echo "make clean   remove build output and caches (keeps node_modules)"
@@ -65,6 +66,12 @@ bench-pirania: build
 	@$(NODE) bench/pirania/sets.mjs --rounds 3
 	@$(NODE) bench/pirania/throughput.mjs --rounds 3 --seconds 3
 	@$(NODE) bench/pirania/activation.mjs --rounds 20
+
+# dynapoint in lab namespaces (root): a scripted outage (server stopped, link down, route
+# blackholed, in turn) → switch latency against interval/timeout/thresholds, and CPU per
+# probe round online and offline against the host with the rule disabled
+bench-dynapoint: build
+	@$(NODE) bench/dynapoint/detection.mjs --cycles 9 --cpu-rounds 10 --cpu-repeats 1
 
 clean:
 	rm -rf build .cache/test-bundles .cache/e2e .cache/sdk-pack .cache/demo .cache/lab-test .cache/bench .cache/pirania-test
