@@ -34,6 +34,8 @@ export interface RoundReport {
 interface Rule {
   config: RuleConfig;
   targets: ProbeTarget[];
+  /** Worked out once per config, not per round. */
+  options: ProbeOptions;
   verdict?: Verdict;
   last?: RoundReport;
   timer?: Cancel;
@@ -107,8 +109,9 @@ export class Dynapoint {
       if (existing) {
         existing.config = rc;
         existing.targets = targets;
+        existing.options = probeOptions(rc);
       } else {
-        this.rules.set(name, { config: rc, targets, generation: 0 });
+        this.rules.set(name, { config: rc, targets, options: probeOptions(rc), generation: 0 });
       }
     }
     for (const [name, rule] of this.rules) {
@@ -201,7 +204,7 @@ export class Dynapoint {
     const rule = this.rules.get(name);
     if (!rule || !rule.verdict) return undefined;
     const gen = generation ?? rule.generation;
-    const outcome = await probeRound(this.prober, rule.targets, probeOptions(rule.config));
+    const outcome = await probeRound(this.prober, rule.targets, rule.options);
     if (this.stopped || rule.generation !== gen || this.rules.get(name) !== rule || !rule.verdict) return undefined;
     const now = this.ctx.clock.now();
     rule.last = { at: now, online: outcome.online, results: outcome.results };
