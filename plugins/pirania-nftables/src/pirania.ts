@@ -22,7 +22,7 @@ import {
   serveHttp,
 } from '@wrtkit/sdk';
 import { type PortalContent, readContent } from './content.js';
-import { PortalResolver, routerAddresses } from './dns/index.js';
+import { PortalResolver, type ResolverSettings, routerAddresses } from './dns/index.js';
 import type { Config } from './generated/config.js';
 import { type PiraniaMethodsDeps, createPiraniaMethods } from './methods.js';
 import { NftGate } from './nft/gate.js';
@@ -36,7 +36,7 @@ import {
   createPortal,
   portalSettings,
 } from './portal/index.js';
-import type { Authorization, Voucher } from './vouchers/voucher.js';
+import type { Authorization } from './vouchers/voucher.js';
 import { Vouchers } from './vouchers/vouchers.js';
 import { readHostname } from './vouchers/hostname.js';
 import { parseMac } from './vouchers/mac.js';
@@ -263,11 +263,7 @@ export class Pirania {
 
   private async startServices(): Promise<void> {
     const base = this.base;
-    const settings = {
-      port: base.dns_port,
-      portalDomain: base.portal_domain,
-      ...(await routerAddresses(this.ctx.processes, [...base.catch_interfaces, ...base.catch_bridged_interfaces])),
-    };
+    const settings = await this.resolverSettings();
     if (this.resolver.active) this.resolver.update(settings);
     else this.resolver.start(settings);
 
@@ -282,6 +278,16 @@ export class Pirania {
       onError: (error) => this.ctx.log.debug('portal request', { error: String(error) }),
     });
     this.serverKey = key;
+  }
+
+  /** What the portal resolver answers: the router's current addresses on the catch interfaces. */
+  private async resolverSettings(): Promise<ResolverSettings> {
+    const base = this.base;
+    return {
+      port: base.dns_port,
+      portalDomain: base.portal_domain,
+      ...(await routerAddresses(this.ctx.processes, [...base.catch_interfaces, ...base.catch_bridged_interfaces])),
+    };
   }
 
   private async stopServices(): Promise<void> {
@@ -376,12 +382,7 @@ export class Pirania {
         await this.gate.reconcile(gateConfigFrom(this.base), authorizations);
         this.granted = grantedOf(authorizations);
       }
-      const base = this.base;
-      this.resolver.update({
-        port: base.dns_port,
-        portalDomain: base.portal_domain,
-        ...(await routerAddresses(this.ctx.processes, [...base.catch_interfaces, ...base.catch_bridged_interfaces])),
-      });
+      this.resolver.update(await this.resolverSettings());
     });
   }
 
@@ -423,5 +424,3 @@ export class Pirania {
     };
   }
 }
-
-export type { Voucher };
