@@ -7,11 +7,12 @@
 //
 // It shows the host booting the plugins from their bundles and UCI files, serving them on
 // ubus, a hook one plugin offers and another taps, composition applied once, a config
-// change, an invalid change kept out, a plugin that throws isolated and restarted, and the
-// same bundle on QuickJS; then it tears the lab down and checks nothing is left behind.
+// change, an invalid change kept out, a plugin that throws isolated and restarted, the
+// pirania, dynapoint and offload plugins doing their jobs, and the same bundle on QuickJS; then it tears the lab down and checks nothing is left behind.
 // Without root (no namespaces) it runs scripts/demo-local.mjs instead.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -86,7 +87,48 @@ const lab = await createLab({
   },
 });
 
+// Step 7's parts: the offload datapath and its daemon, built here (clang, libbpf; the
+// packages scripts/setup.sh installs), so `make demo` needs nothing else
+const offloaddDir = join(repo, '.cache/native/offloadd');
+const offloadObject = join(repo, `.cache/ebpf/offload/offload.${endianness() === 'LE' ? 'bpfel' : 'bpfeb'}.o`);
+for (const dir of ['ebpf/offload', 'native/offloadd']) {
+  const made = spawnSync('make', ['-s', '-C', join(repo, dir)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (made.status !== 0) {
+    console.error(`demo: building ${dir} failed`);
+    process.exit(1);
+  }
+}
+const FW4 = `table inet fw4 {
+  chain forward { type filter hook forward priority filter; ct state established,related accept; }
+  chain srcnat { type nat hook postrouting priority srcnat; meta nfproto ipv4 oifname "wan" masquerade; }
+}`;
+/** isp's echo server, and the laptop's paced transfer (prints CONNECTED <port>, then RESULT {ok, sent}). */
+const ECHO_SERVER =
+  "require('node:net').createServer((s) => { s.on('error', () => {}); s.pipe(s); }).listen(5001, '::', () => console.log('LISTENING'))";
+const ECHO_CLIENT = `
+const net = require('node:net'), crypto = require('node:crypto');
+const [host, port, ms] = process.argv.slice(1);
+const sent = crypto.createHash('sha256'), got = crypto.createHash('sha256');
+let nSent = 0, nGot = 0, word = 0;
+const s = net.connect({ host, port: Number(port) }, () => {
+  console.log('CONNECTED ' + s.localPort);
+  const end = Date.now() + Number(ms);
+  const tick = () => {
+    if (Date.now() >= end) return s.end();
+    const buf = Buffer.alloc(16384);
+    for (let k = 0; k < buf.length; k += 4) buf.writeUInt32BE((word++ * 2654435761) >>> 0, k);
+    sent.update(buf); nSent += buf.length;
+    if (s.write(buf)) setTimeout(tick, 5); else s.once('drain', () => setTimeout(tick, 5));
+  };
+  tick();
+});
+s.on('data', (d) => { got.update(d); nGot += d.length; });
+s.on('end', () => console.log('RESULT ' + JSON.stringify({ ok: nSent === nGot && sent.digest('hex') === got.digest('hex'), sent: nSent })));
+s.on('error', (e) => console.log('RESULT ' + JSON.stringify({ ok: false, error: e.message })));
+`;
+
 let exitCode = 0;
+let bpffs;
 try {
   console.log(c('1', 'wrtkit demo: a virtual router made of network namespaces'));
   console.log(`  laptop (192.168.1.10) ── lan │ router │ wan ── isp (100.64.0.1), 50 Mbit/s uplink; lab ${lab.prefix}`);
@@ -113,7 +155,9 @@ try {
     wireless: "config wifi-iface 'default_radio0'\n\toption device 'radio0'\n\toption mode 'ap'\n\toption ssid 'OpenWrt'\n",
     system: "config system\n\toption hostname 'router'\n",
   };
-  let host = await lab.startHost('router', { engine: 'node', hostBundle: bundle, pluginDir, config });
+  // offloadd (step 7) is found on PATH, as on the router: the plugin's manifest allows it by name
+  const env = { PATH: `${offloaddDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  let host = await lab.startHost('router', { engine: 'node', hostBundle: bundle, pluginDir, config, env });
   const show = (line) => console.log(c('2', `  host│ ${line}`));
   let shown = 0;
   const flush = () => {
@@ -186,7 +230,11 @@ try {
   // isp runs a web page; the laptop is on the router's lan, which pirania gates.
   const web = lab
     .node('isp')
-    .spawn([process.execPath, '-e', "require('node:http').createServer((q, r) => r.end('the internet')).listen(80, '::', () => console.log('web up'))"]);
+    .spawn([
+      process.execPath,
+      '-e',
+      "require('node:http').createServer((q, r) => r.end('the internet')).listen(80, '::', () => console.log('web up'))",
+    ]);
   await web.waitFor(/web up/, { timeoutMs: 10_000 });
   /** The laptop asks for a page (GET, or POST of a form); status, Location and the text of the page. */
   const browse = async (url, form) => {
@@ -248,12 +296,23 @@ try {
   const after = await browse('http://100.64.0.1/');
   const pingOpen = await lab.node('laptop').run(['ping', '-c', '1', '-W', '2', '100.64.0.1'], { timeoutMs: 5000 });
   check(
-    wrong.status === 403 && right.status === 200 && after.status === 200 && after.text === 'the internet' && pingOpen.exitCode === 0,
+    wrong.status === 403 &&
+      right.status === 200 &&
+      after.status === 200 &&
+      after.text === 'the internet' &&
+      pingOpen.exitCode === 0,
     'a wrong code is refused; the right one opens the internet for the laptop at once',
   );
   say(['voucher', 'list_active'], await cli('voucher', 'list_active'));
   const nftList = await lab.node('router').run(['nft', 'list', 'set', 'inet', 'pirania', 'pirania-auth-macs']);
-  console.log(indent(nftList.stdout.split('\n').filter((l) => /elements|expires/.test(l)).join('\n')));
+  console.log(
+    indent(
+      nftList.stdout
+        .split('\n')
+        .filter((l) => /elements|expires/.test(l))
+        .join('\n'),
+    ),
+  );
   flush();
   mark = host.lines.length;
   await cli('call', 'pirania.set_portal_config', '{"activated":false,"with_vouchers":true}');
@@ -263,7 +322,11 @@ try {
   step('6. dynapoint: the SSID follows the uplink (a maintenance SSID while it is down)');
   const web2 = lab
     .node('isp')
-    .spawn([process.execPath, '-e', "require('node:http').createServer((q, r) => r.end('ok')).listen(80, '::', () => console.log('web up'))"]);
+    .spawn([
+      process.execPath,
+      '-e',
+      "require('node:http').createServer((q, r) => r.end('ok')).listen(80, '::', () => console.log('web up'))",
+    ]);
   await web2.waitFor(/web up/, { timeoutMs: 10_000 });
   for (const args of [
     ['set', 'wireless.default_radio0.dynapoint_rule=internet'],
@@ -323,18 +386,111 @@ try {
     `the uplink dropped: the maintenance SSID came up, and went away again (${applied} wireless applies, one per switch)`,
   );
   await web2.stop();
-  // the demo's next steps run without the rule
+  // the demo's next steps run without the rule (and without wireless marks naming it)
   writeFileSync(join(host.configDir, 'dynapoint'), '');
+  for (const args of [
+    ['delete', 'wireless.default_radio0.dynapoint_rule'],
+    ['delete', 'wireless.maintenance.dynapoint_rule'],
+    ['commit', 'wireless'],
+  ]) {
+    await cli('uci', '-c', host.configDir, ...args);
+  }
   await cli('reload');
 
-  step('7. SIGTERM: teardown in reverse order, state flushed');
+  step('7. offload: an established flow moves onto the eBPF fast path (tc on lan and wan)');
+  // fw4's forwarding essentials: conntrack (offloadd takes flows from it) and masquerade
+  const fw4 = await lab.node('router').run(['nft', '-f', '-'], { input: FW4 });
+  check(fw4.exitCode === 0, 'the router forwards through nftables: ct established accept, masquerade out of wan');
+  bpffs = lab.tempDir('bpffs');
+  spawnSync('mount', ['-t', 'bpf', 'bpf', bpffs]);
+  writeFileSync(
+    join(host.configDir, 'offload'),
+    [
+      "config offload 'main'",
+      "\toption enabled '1'",
+      "\tlist interfaces 'lan'",
+      "\tlist interfaces 'wan'",
+      "\toption mode 'tc'",
+      `\toption object '${offloadObject}'`,
+      "\toption daemon 'offloadd'",
+      `\toption pin_dir '${bpffs}/offload'`,
+      `\toption control_socket '${root}/offloadd.sock'`,
+      '',
+    ].join('\n'),
+  );
+  console.log(indent(readFileSync(join(host.configDir, 'offload'), 'utf8')));
+  mark = host.lines.length;
+  await cli('reload');
+  await host.waitForLog(/offloadd configured/, { from: mark, timeoutMs: 20_000 });
+  flush();
+  const offStatus = JSON.parse((await cli('call', 'offload.status')).stdout);
+  console.log(
+    `  offload.status: ${offStatus.offloadd.interfaces.map((i) => `${i.ifname}=${i.attached}`).join(' ')}, ${offStatus.offloadd.flows} flows`,
+  );
+  const echo = lab.node('isp').spawn([process.execPath, '-e', ECHO_SERVER]);
+  await echo.waitFor(/LISTENING/, { timeoutMs: 10_000 });
+  console.log(c('1', '  (laptop)$ a 6-second TCP transfer to 100.64.0.1:5001, echoed back, SHA-256 on both ends'));
+  const transfer = lab.node('laptop').spawn([process.execPath, '-e', ECHO_CLIENT, '100.64.0.1', '5001', '6000']);
+  const [connected] = await transfer.waitFor(/^CONNECTED \d+/, { timeoutMs: 10_000 });
+  const laptopPort = Number(connected.split(' ')[1]);
+  /** Both directions of the laptop's connection (found by its original direction's source port). */
+  const flowsNow = async () => {
+    const all = JSON.parse((await cli('call', 'offload.flows')).stdout).flows;
+    const mine = all.find((f) => f.dir === 'original' && f.key.proto === 'tcp' && f.key.sport === laptopPort);
+    return mine ? all.filter((f) => f.id === mine.id) : [];
+  };
+  const showFlows = (flows) => {
+    for (const f of flows) {
+      const nat = f.nat ? ` nat ${f.nat.src ?? ''}${f.nat.dst ?? ''}` : '';
+      console.log(
+        `  ${f.dir.padEnd(8)} in ${f.key.ifname} ${f.key.src}:${f.key.sport} → ${f.key.dst}:${f.key.dport}${nat} out ${f.egress.ifname}: ${f.counters.packets} packets, ${f.counters.bytes} bytes`,
+      );
+    }
+  };
+  let first = [];
+  for (let i = 0; i < 50 && !(first.length === 2 && first.every((f) => f.counters.packets > 0)); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    first = await flowsNow();
+  }
+  console.log(c('1', '  $ wrtkit call offload.flows'));
+  showFlows(first);
+  await new Promise((r) => setTimeout(r, 1500));
+  const later = await flowsNow();
+  console.log(c('1', '  $ wrtkit call offload.flows   (1.5 s later)'));
+  showFlows(later);
+  const packetsOf = (flows, dir) => flows.find((f) => f.dir === dir)?.counters.packets ?? 0;
+  const original = first.find((f) => f.dir === 'original');
+  check(
+    first.length === 2 &&
+      later.length === 2 &&
+      packetsOf(later, 'original') > packetsOf(first, 'original') &&
+      packetsOf(later, 'reply') > packetsOf(first, 'reply') &&
+      original?.nat?.src === '100.64.0.2',
+    'the transfer left the stack for the fast path: both directions offloaded, masqueraded, counters growing',
+  );
+  const [resultLine] = await transfer.waitFor(/^RESULT /, { timeoutMs: 30_000 });
+  const outcome = JSON.parse(resultLine.slice('RESULT '.length));
+  await new Promise((r) => setTimeout(r, 500));
+  const left = await flowsNow();
+  check(
+    outcome.ok && left.length === 0,
+    `the data arrived intact (${(outcome.sent / 1e6).toFixed(1)} MB each way, SHA-256 equal); the FIN handed the flow back (0 flows left)`,
+  );
+  flush();
+  await echo.stop();
+  writeFileSync(join(host.configDir, 'offload'), "config offload 'main'\n\toption enabled '0'\n");
+  mark = host.lines.length;
+  await cli('reload');
+  await host.waitForLog(/offload disabled/, { from: mark, timeoutMs: 15_000 });
+
+  step('8. SIGTERM: teardown in reverse order, state flushed');
   const stopped = await host.stop();
   flush();
   check(stopped.code === 0, `the host exited with ${stopped.code}`);
   const saved = JSON.parse(readFileSync(join(host.stateDir, 'heartbeat.json'), 'utf8'));
   console.log(`  heartbeat.json ${JSON.stringify(saved)}`);
 
-  step('8. The same bundle on QuickJS (the router engine), on the same state and ubusd');
+  step('9. The same bundle on QuickJS (the router engine), on the same state and ubusd');
   if (existsSync(qjs)) {
     writeFileSync(join(host.configDir, 'heartbeat'), config.heartbeat);
     host = await lab.startHost('router', {
@@ -365,6 +521,7 @@ try {
   console.error(c('31', `demo failed: ${error?.stack ?? error}`));
   exitCode = 1;
 } finally {
+  if (bpffs) spawnSync('umount', ['-l', bpffs]);
   await lab.destroy();
   const left = leftovers(lab.prefix);
   const clean = left.namespaces.length === 0 && left.processes.length === 0 && left.dirs.length === 0;
