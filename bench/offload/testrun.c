@@ -41,6 +41,8 @@
 #include <bpf/libbpf.h>
 
 #include "../../ebpf/offload/offload.h"
+#include "../../ebpf/offload/settings.h"
+#include "../../ebpf/offload/test/harness.h"
 
 #define MAX_PACKET 4096
 #define MAX_LINE (4 * MAX_PACKET)
@@ -49,86 +51,11 @@
 static struct bpf_object *offload, *pass;
 static int loaded;
 
-static void reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void reply_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	for (char *p = msg; *p; p++)
-		if (*p == '"' || *p == '\\' || *p < 0x20)
-			*p = ' ';
-	printf("{\"ok\":false,\"error\":\"%s\"}\n", msg);
-}
-
-static int parse_hex(const char *hex, void *buf, size_t max)
-{
-	size_t len = strlen(hex);
-	unsigned char *out = buf;
-
-	if (len % 2 || len / 2 > max)
-		return -1;
-	for (size_t i = 0; i < len / 2; i++) {
-		unsigned int byte;
-
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
-			return -1;
-		out[i] = byte;
-	}
-	return len / 2;
-}
-
 static int map_fd(const char *name)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(offload, name);
 
 	return map ? bpf_map__fd(map) : -1;
-}
-
-/* A const volatile of .rodata, through its BTF (as the test harness does). */
-static int set_setting(const char *name, unsigned long long value)
-{
-	struct bpf_map *rodata = NULL, *map;
-	struct btf *btf = bpf_object__btf(offload);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec;
-	const void *init;
-	size_t size;
-	int id;
-
-	bpf_object__for_each_map(map, offload)
-		if (strstr(bpf_map__name(map), ".rodata"))
-			rodata = map;
-	if (!rodata || !btf)
-		return -ENOENT;
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (id < 0)
-		return -ENOENT;
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *var = btf__type_by_id(btf, vs->type);
-		unsigned char buf[4096];
-
-		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
-			continue;
-		init = bpf_map__initial_value(rodata, &size);
-		if (!init || size > sizeof(buf) || vs->offset + vs->size > size)
-			return -EINVAL;
-		memcpy(buf, init, size);
-		switch (vs->size) {
-		case 1: buf[vs->offset] = value; break;
-		case 2: *(uint16_t *)(buf + vs->offset) = value; break;
-		case 4: *(uint32_t *)(buf + vs->offset) = value; break;
-		case 8: *(uint64_t *)(buf + vs->offset) = value; break;
-		default: return -EINVAL;
-		}
-		return bpf_map__set_initial_value(rodata, buf, size);
-	}
-	return -ENOENT;
 }
 
 static int heartbeat(void)
@@ -240,7 +167,7 @@ static void command(char *line)
 		return reply_error("empty command");
 
 	if (!strcmp(argv[0], "set")) {
-		int err = argc == 3 && !loaded ? set_setting(argv[1], strtoull(argv[2], NULL, 0)) : -EINVAL;
+		int err = argc == 3 && !loaded ? offload_set_setting(offload, argv[1], strtoull(argv[2], NULL, 0)) : -EINVAL;
 
 		if (err)
 			return reply_error("set %s: %s", argc > 1 ? argv[1] : "", strerror(-err));

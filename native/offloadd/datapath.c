@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "offloadd.h"
+#include "settings.h"
 
 /* Our tc filter: a handle of its own, and a late priority so other ingress filters run
  * first (TC_ACT_OK, the datapath's pass, ends the chain). */
@@ -72,54 +73,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ar
 	return 0;
 }
 
-/* Sets a `const volatile` setting in .rodata by its BTF name, before load. */
-static int set_rodata(struct bpf_object *obj, const char *name, uint64_t value)
-{
-	struct btf *btf = bpf_object__btf(obj);
-	struct bpf_map *map, *rodata = NULL;
-	const struct btf_var_secinfo *var;
-	const struct btf_type *sec;
-	const void *initial;
-	uint8_t *data;
-	size_t size;
-	int id, err = -ENOENT;
-
-	bpf_object__for_each_map(map, obj)
-		if (strstr(bpf_map__name(map), ".rodata"))
-			rodata = map;
-	if (!btf || !rodata)
-		return -ENOENT;
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (id < 0)
-		return -ENOENT;
-	sec = btf__type_by_id(btf, id);
-	initial = bpf_map__initial_value(rodata, &size);
-	if (!initial)
-		return -ENOENT;
-	data = malloc(size);
-	if (!data)
-		return -ENOMEM;
-	memcpy(data, initial, size);
-	var = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++, var++) {
-		const struct btf_type *t = btf__type_by_id(btf, var->type);
-
-		if (strcmp(btf__name_by_offset(btf, t->name_off), name) || var->offset + var->size > size)
-			continue;
-		switch (var->size) {
-		case 1: data[var->offset] = (uint8_t)value; break;
-		case 2: { uint16_t v = (uint16_t)value; memcpy(data + var->offset, &v, 2); break; }
-		case 4: { uint32_t v = (uint32_t)value; memcpy(data + var->offset, &v, 4); break; }
-		case 8: memcpy(data + var->offset, &value, 8); break;
-		default: free(data); return -EINVAL;
-		}
-		err = bpf_map__set_initial_value(rodata, data, size);
-		break;
-	}
-	free(data);
-	return err;
-}
-
 /*
  * libbpf 1.1 refuses to reuse a pinned devmap (the kernel reports BPF_F_RDONLY_PROG on
  * it, which that libbpf takes for a mismatch): take the pin by hand (ebpf/offload/README.md).
@@ -162,9 +115,9 @@ static struct bpf_object *load_instance(const struct dp_settings *s)
 	}
 	err = reuse_devmap_pins(obj);
 	if (!err)
-		err = set_rodata(obj, "heartbeat_timeout_ns", s->heartbeat_timeout_ns);
+		err = offload_set_setting(obj, "heartbeat_timeout_ns", s->heartbeat_timeout_ns);
 	if (!err)
-		err = set_rodata(obj, "enable_ipv6", s->ipv6 ? 1 : 0);
+		err = offload_set_setting(obj, "enable_ipv6", s->ipv6 ? 1 : 0);
 	if (!err)
 		err = bpf_object__load(obj);
 	if (err) {
