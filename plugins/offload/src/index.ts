@@ -31,7 +31,16 @@ export default definePlugin<Config>({
       }
       return sockets.connect(path);
     };
-    const offload = new Offload({ processes: ctx.processes, connect, clock: ctx.clock, log: ctx.log });
+    const offload = new Offload({
+      processes: ctx.processes,
+      connect,
+      clock: ctx.clock,
+      log: ctx.log,
+      remembered: {
+        load: () => ctx.state.get<string[]>('deauthorized') ?? [],
+        save: (macs) => ctx.state.set('deauthorized', macs),
+      },
+    });
     ctx.serve({
       status: method(
         {

@@ -60,11 +60,22 @@ export const CONFIGURE_RETRY_MS = 2000;
 /** Deauthorized clients kept out of the fast path at most (the oldest is forgotten first). */
 export const MAX_DEAUTHORIZED = 1024;
 
+/**
+ * Where the deauthorized clients are kept across restarts of the host (the plugin's state
+ * file): a fresh start that forgot them would let a deauthorized client's connections —
+ * still ESTABLISHED in conntrack — back onto the fast path, past the firewall.
+ */
+export interface DeauthorizedStore {
+  load(): readonly string[];
+  save(macs: readonly string[]): void;
+}
+
 export interface OffloadDeps {
   processes: Pick<PluginProcesses, 'spawn'>;
   connect: Connect;
   clock: Clock;
   log: Logger;
+  remembered?: DeauthorizedStore;
 }
 
 export class Offload {
@@ -80,6 +91,11 @@ export class Offload {
   configuring: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: OffloadDeps) {
+    // a state file edited by hand (or from another version) must not stop the plugin
+    const saved: unknown = deps.remembered?.load();
+    for (const mac of Array.isArray(saved) ? (saved as unknown[]) : []) {
+      if (typeof mac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) this.deauthorized.add(mac);
+    }
     this.supervisor = new DaemonSupervisor(deps.processes, deps.clock, deps.log, () => {
       // a new daemon knows nothing: configure it
       this.configuring = this.configure();
@@ -160,7 +176,9 @@ export class Offload {
   async clientAuthorization(event: ClientAuthorizationEvent): Promise<void> {
     const mac = event.mac.toLowerCase();
     if (event.authorized) {
-      if (!this.deauthorized.delete(mac) || !this.enabled) return;
+      if (!this.deauthorized.delete(mac)) return;
+      this.remember();
+      if (!this.enabled) return;
       this.configuring = this.configure();
       await this.configuring;
       return;
@@ -171,6 +189,7 @@ export class Offload {
       const oldest = this.deauthorized.values().next().value;
       if (oldest !== undefined) this.deauthorized.delete(oldest);
     }
+    this.remember();
     if (!this.enabled) return;
     try {
       const { removed } = await this.flushClient({ mac });
@@ -180,6 +199,10 @@ export class Offload {
     }
     this.configuring = this.configure();
     await this.configuring;
+  }
+
+  private remember(): void {
+    this.deps.remembered?.save([...this.deauthorized]);
   }
 
   private async stopDaemon(): Promise<void> {

@@ -3,6 +3,8 @@
 // configure on ready and again after each restart (with backoff), on a config change a
 // new configure, a daemon argv change or disable stops/starts it; a deauthorized client
 // is flushed by MAC at once; the ubus methods and their argument checks.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createTestHost, type TestHost } from '@wrtkit/sdk/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
@@ -107,6 +109,50 @@ describe('offload plugin', () => {
     await t.emit('clientAuthorization', { mac: '02:0f:00:00:01:02', authorized: true });
     expect(fake.of('configure')[3]?.args?.exclude_macs).toEqual([]);
     expect(fake.of('flush_client')).toHaveLength(1);
+  });
+
+  it('deauthorized clients are remembered across a restart of the host (state file), and forgotten once authorized', async () => {
+    const first = await start();
+    await first.fake.waitFor('configure');
+    await first.t.emit('clientAuthorization', { mac: '02:0f:00:00:01:02', authorized: false });
+    // state() flushes the plugin's state file, as the host does when it stops
+    expect(first.t.state('offload')).toEqual({ deauthorized: ['02:0f:00:00:01:02'] });
+    const saved = readFileSync(join(first.t.stateDir, 'offload.json'));
+    t = undefined;
+    await first.t.stop();
+    await first.fake.close();
+
+    // the router restarts: a new host on the same state, a new daemon
+    fake = await FakeDaemon.start();
+    t = await createTestHost({
+      plugins: [{ definition: plugin, manifest: pkg.wrtkit }],
+      config: { offload: config(fake.path, { interfaces: ['lan'] }) },
+      start: false,
+    });
+    mkdirSync(t.stateDir, { recursive: true });
+    writeFileSync(join(t.stateDir, 'offload.json'), saved);
+    await t.start();
+    const [configure] = await fake.waitFor('configure');
+    // the restarted daemon is told at once: the client's established connections stay in the stack
+    expect(configure?.args?.exclude_macs).toEqual(['02:0f:00:00:01:02']);
+    expect(await t.call('offload', 'status')).toMatchObject({ deauthorized: ['02:0f:00:00:01:02'] });
+    await t.emit('clientAuthorization', { mac: '02:0f:00:00:01:02', authorized: true });
+    expect(t.state('offload')).toEqual({ deauthorized: [] });
+  });
+
+  it('a state file that is not a list of MACs is ignored, not fatal', async () => {
+    fake = await FakeDaemon.start();
+    t = await createTestHost({
+      plugins: [{ definition: plugin, manifest: pkg.wrtkit }],
+      config: { offload: config(fake.path, { interfaces: ['lan'] }) },
+      start: false,
+    });
+    mkdirSync(t.stateDir, { recursive: true });
+    writeFileSync(join(t.stateDir, 'offload.json'), JSON.stringify({ deauthorized: { mac: 'x' } }));
+    await t.start();
+    const [configure] = await fake.waitFor('configure');
+    expect(configure?.args?.exclude_macs).toEqual([]);
+    expect(t.errors()).toEqual([]);
   });
 
   it('config change: a new configure; another control socket restarts the daemon; disabled stops it', async () => {
