@@ -232,7 +232,7 @@ static bool pair_excluded(const struct pair *p)
 	       mac_excluded(p->d[1].eg.dst_mac);
 }
 
-void flows_set_policy(struct policy *np)
+size_t flows_set_policy(struct policy *np)
 {
 	size_t removed = 0;
 
@@ -243,13 +243,14 @@ void flows_set_policy(struct policy *np)
 		next = p->next;
 		if (pair_excluded(p)) {
 			remove_pair(p, "excluded");
-			removed++;
+			removed += 2; /* entries, one per direction, as the flush commands count */
 		}
 	}
 	if (!ft.policy.ipv6)
 		removed += flows_flush_family(OFFLOAD_FAMILY_IPV6);
 	if (removed)
 		log_info("policy: %zu flows removed", removed);
+	return removed;
 }
 
 /* ---- setup ------------------------------------------------------------------------------ */

@@ -122,7 +122,7 @@ json_t *cmd_configure(json_t *args, json_t **error)
 	struct interface want[MAX_INTERFACES];
 	struct policy policy = { .ipv6 = ipv6 ? json_is_true(ipv6) : true };
 	char failures[1024] = "";
-	size_t idx, n_want = 0;
+	size_t idx, n_want = 0, removed;
 	long long hb_ms = hb ? json_integer_value(hb) : 1000;
 
 	/* everything is checked before anything changes */
@@ -203,7 +203,7 @@ json_t *cmd_configure(json_t *args, json_t **error)
 		if (dp_reload(&s))
 			log_warn("reload with ipv6=%d failed: IPv6 flows are refused by policy only", policy.ipv6);
 	}
-	flows_set_policy(&policy);
+	removed = flows_set_policy(&policy);
 	if (list) {
 		/* what is no longer wanted goes first */
 		for (int i = 0; i < n_ifaces;) {
@@ -256,8 +256,8 @@ json_t *cmd_configure(json_t *args, json_t **error)
 	}
 	if (failures[0])
 		return bad(error, "attach_failed", "%s", failures);
-	return json_pack("{s:o,s:b,s:i,s:i}", "interfaces", interfaces_json(), "ipv6", policy.ipv6, "heartbeat_ms",
-			 heartbeat_ms, "refresh_s", refresh_s);
+	return json_pack("{s:o,s:b,s:i,s:i,s:I}", "interfaces", interfaces_json(), "ipv6", policy.ipv6, "heartbeat_ms",
+			 heartbeat_ms, "refresh_s", refresh_s, "removed", (json_int_t)removed);
 }
 
 json_t *cmd_status(void)

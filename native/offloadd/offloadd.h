@@ -192,7 +192,7 @@ enum refusal {
 };
 
 void flows_init(void);
-void flows_set_policy(struct policy *p); /* takes ownership */
+size_t flows_set_policy(struct policy *p); /* takes ownership; answers how many flows it removed */
 /* Whether ifindex has the datapath attached (the flows' ingress must). */
 void flows_set_attached(int ifindex, bool attached);
 void flows_on_event(const struct offload_event *ev);

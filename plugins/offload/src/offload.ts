@@ -88,7 +88,7 @@ export class Offload {
   private lastConfigure: { ok: boolean; at: number; error?: string; interfaces?: ConfiguredInterface[] } | undefined;
   private retry: Cancel | undefined;
   /** The configure in flight (tests await it). */
-  configuring: Promise<void> = Promise.resolve();
+  configuring: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: OffloadDeps) {
     // a state file edited by hand (or from another version) must not stop the plugin
@@ -191,14 +191,19 @@ export class Offload {
     }
     this.remember();
     if (!this.enabled) return;
+    // Excluded first, then flushed: a packet of the client's arriving between the two
+    // requests must not put its flow back on the fast path (flushed first, it could). The
+    // exclusion itself removes the client's flows (offloadd counts them); the flush is
+    // for the flows of its addresses whose next hop is not its MAC.
+    const configured = this.configure();
+    this.configuring = configured;
+    const excluded = await configured;
     try {
       const { removed } = await this.flushClient({ mac });
-      this.deps.log.info('offload: deauthorized client flushed', { mac, removed });
+      this.deps.log.info('offload: deauthorized client flushed', { mac, removed: excluded + removed });
     } catch (error) {
       this.deps.log.warn('offload: cannot flush a deauthorized client', { mac, error: String(error) });
     }
-    this.configuring = this.configure();
-    await this.configuring;
   }
 
   private remember(): void {
@@ -213,15 +218,16 @@ export class Offload {
     await this.supervisor.stop();
   }
 
-  private async configure(): Promise<void> {
+  /** Sends `configure`; answers how many flows the daemon removed for its policy (0 if it failed). */
+  private async configure(): Promise<number> {
     const s = this.settings;
     const client = this.client;
-    if (!s?.enabled || !client) return;
+    if (!s?.enabled || !client) return 0;
     this.retry?.();
     this.retry = undefined;
     const args = configureArgs(s, this.tcFallback, this.deauthorized);
     try {
-      const result = await client.request<{ interfaces?: ConfiguredInterface[] }>(
+      const result = await client.request<{ interfaces?: ConfiguredInterface[]; removed?: number }>(
         'configure',
         args as unknown as Record<string, unknown>,
       );
@@ -234,13 +240,14 @@ export class Offload {
         if (generic.length > 0 && client === this.client) {
           for (const i of generic) this.tcFallback.add(i.ifname);
           this.deps.log.info('offload: no native XDP, using tc', { interfaces: generic.map((i) => i.ifname).join(' ') });
-          await this.configure();
+          return (result.removed ?? 0) + (await this.configure());
         }
       }
+      return result.removed ?? 0;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.lastConfigure = { ok: false, at: this.deps.clock.now(), error: message };
-      if (client !== this.client) return;
+      if (client !== this.client) return 0;
       if (error instanceof DaemonError) {
         // the daemon refused it (a missing interface, an attach failure): the config must change
         this.deps.log.error('offload: configure failed', { error: message });
@@ -254,6 +261,7 @@ export class Offload {
           if (client === this.client) this.configuring = this.configure();
         }, CONFIGURE_RETRY_MS);
       }
+      return 0;
     }
   }
 }

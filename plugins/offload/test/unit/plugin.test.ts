@@ -97,7 +97,8 @@ describe('offload plugin', () => {
     await t.emit('clientAuthorization', { mac: '02:0F:00:00:01:02', authorized: true, until: Date.now() + 1000 });
     expect(fake.commands()).toEqual(['configure']);
     await t.emit('clientAuthorization', { mac: '02:0F:00:00:01:02', authorized: false });
-    expect(fake.commands()).toEqual(['configure', 'flush_client', 'configure']);
+    // excluded before flushed: nothing can re-offload the client in between
+    expect(fake.commands()).toEqual(['configure', 'configure', 'flush_client']);
     expect(fake.of('flush_client').map((r) => r.args)).toEqual([{ mac: '02:0f:00:00:01:02' }]);
     expect(fake.of('configure')[1]?.args?.exclude_macs).toEqual(['aa:bb:cc:dd:ee:01', '02:0f:00:00:01:02']);
     expect(await t.call('offload', 'status')).toMatchObject({ deauthorized: ['02:0f:00:00:01:02'] });
