@@ -76,12 +76,18 @@ export interface OffloadPaths {
   controlSocket: string;
 }
 
-export function offloadConfig(paths: OffloadPaths, interfaces: string[]): string {
+/** Optional settings of the lab's /etc/config/offload (the defaults are what the existing tests use). */
+export interface OffloadOptions {
+  /** The hook (default tc). */
+  mode?: 'tc' | 'xdp' | 'auto';
+}
+
+export function offloadConfig(paths: OffloadPaths, interfaces: string[], options: OffloadOptions = {}): string {
   return [
     "config offload 'main'",
     "\toption enabled '1'",
     ...interfaces.map((i) => `\tlist interfaces '${i}'`),
-    "\toption mode 'tc'",
+    `\toption mode '${options.mode ?? 'tc'}'`,
     "\toption ipv6 '1'",
     "\toption daemon 'offloadd'",
     `\toption object '${paths.object}'`,
@@ -98,6 +104,7 @@ export async function startRouterHost(
   paths: OffloadPaths,
   interfaces: string[],
   engine: HostEngine = 'node',
+  options: OffloadOptions = {},
 ): Promise<LabHost> {
   const host = await lab.startHost('router', {
     engine,
@@ -105,7 +112,7 @@ export async function startRouterHost(
     env: { PATH: `${paths.daemonDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
     config: {
       wrtkit: "config wrtkit 'main'\n\toption log_level 'debug'\n",
-      offload: offloadConfig(paths, interfaces),
+      offload: offloadConfig(paths, interfaces, options),
     },
   });
   await host.waitForLog(/ready plugins=2 failed=0/, { timeoutMs: 30_000 });
