@@ -69,9 +69,9 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end, struc
 
 		if (hlen < 0 || (__u32)hlen > l4_len)
 			return OFFLOAD_STAT_PASS_MALFORMED;
+		/* FIN, RST and SYN pass (offload_classify), but with the whole key: a FIN or RST
+		 * of an offloaded flow is reported so that user space tears the flow down */
 		pkt->tcp_flags = ((__u8 *)th)[13];
-		if (pkt->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST | TCP_FLAG_SYN))
-			return OFFLOAD_STAT_PASS_FIN_RST;
 		pkt->key.sport = th->source;
 		pkt->key.dport = th->dest;
 		pkt->l4_hdr_len = hlen;
@@ -236,8 +236,14 @@ static __always_inline int heartbeat_fresh(__u64 now)
 	return now - *beat <= heartbeat_timeout_ns;
 }
 
-/* Tells user space about a flow it has no entry for, at most once per event_interval_ns. */
-static __always_inline void report_new_flow(struct offload_ctx *ctx, struct packet *pkt, __u64 now)
+/*
+ * Tells user space about a packet: OFFLOAD_EVENT_NEW_FLOW for a flow it has no entry for,
+ * at most once per event_interval_ns; OFFLOAD_EVENT_FLOW_END for a FIN or RST of an
+ * offloaded flow, every time (the flow is in the map until user space removes it, so
+ * these are few), and it holds back NEW_FLOW reports of that key for the interval: the
+ * stack is about to change the connection's state.
+ */
+static __always_inline void report_event(struct offload_ctx *ctx, struct packet *pkt, __u64 now, __u32 type)
 {
 	struct offload_event *ev;
 	__u64 *last;
@@ -245,7 +251,7 @@ static __always_inline void report_new_flow(struct offload_ctx *ctx, struct pack
 	if (!enable_events)
 		return;
 	last = bpf_map_lookup_elem(&event_limit, &pkt->key);
-	if (last && now - *last < event_interval_ns)
+	if (type == OFFLOAD_EVENT_NEW_FLOW && last && now - *last < event_interval_ns)
 		return;
 	bpf_map_update_elem(&event_limit, &pkt->key, &now, BPF_ANY);
 
@@ -255,7 +261,7 @@ static __always_inline void report_new_flow(struct offload_ctx *ctx, struct pack
 		return;
 	}
 	ev->ts_ns = now;
-	ev->type = OFFLOAD_EVENT_NEW_FLOW;
+	ev->type = type;
 	ev->l3_len = pkt->l3_len > 0xffff ? 0xffff : pkt->l3_len;
 	ev->hook = ctx->hook;
 	ev->tcp_flags = pkt->tcp_flags;
@@ -282,8 +288,17 @@ static __always_inline int offload_classify(struct offload_ctx *ctx, struct pack
 		return ret;
 
 	flow = bpf_map_lookup_elem(&flows, &pkt->key);
+	/* TCP connection state is the stack's: these always go there. An offloaded flow
+	 * ending is reported, as the kernel's flowtable tears its flows down on FIN/RST:
+	 * conntrack may keep an entry ESTABLISHED after an RST it cannot place in its stale
+	 * window (it saw none of the offloaded segments), so its state alone cannot say. */
+	if (pkt->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST | TCP_FLAG_SYN)) {
+		if (flow && (pkt->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
+			report_event(ctx, pkt, now, OFFLOAD_EVENT_FLOW_END);
+		return OFFLOAD_STAT_PASS_FIN_RST;
+	}
 	if (!flow) {
-		report_new_flow(ctx, pkt, now);
+		report_event(ctx, pkt, now, OFFLOAD_EVENT_NEW_FLOW);
 		return OFFLOAD_STAT_PASS_NO_FLOW;
 	}
 	*flowp = flow;

@@ -108,10 +108,12 @@ struct offload_flow_value {
  * events: BPF_MAP_TYPE_RINGBUF of struct offload_event. A packet of a flow that is not
  * in flows is passed to the stack and reported here, at most once per flow key every
  * event_interval_ns (event_limit: an LRU hash keyed by the flow key, holding the time
- * of the last report).
+ * of the last report). A TCP FIN or RST of a flow that is in flows is passed to the
+ * stack and reported every time (FLOW_END): user space removes the flow.
  */
 enum offload_event_type {
 	OFFLOAD_EVENT_NEW_FLOW = 1,
+	OFFLOAD_EVENT_FLOW_END = 2, /* a TCP FIN or RST of a flow in flows (passed to the stack) */
 };
 
 enum offload_hook {
@@ -119,12 +121,15 @@ enum offload_hook {
 	OFFLOAD_HOOK_TC = 2,
 };
 
+#define OFFLOAD_TCP_FIN 0x01
+#define OFFLOAD_TCP_RST 0x04
+
 struct offload_event {
 	__u64 ts_ns;     /* bpf_ktime_get_ns() */
 	__u32 type;      /* enum offload_event_type */
 	__u16 l3_len;    /* IP length of the packet (saturated) */
 	__u8 hook;       /* enum offload_hook */
-	__u8 tcp_flags;  /* byte 13 of the TCP header, 0 for UDP */
+	__u8 tcp_flags;  /* byte 13 of the TCP header, 0 for UDP: OFFLOAD_TCP_* */
 	struct offload_flow_key key;
 };
 

@@ -407,6 +407,17 @@ void flows_on_event(const struct offload_event *ev)
 	char buf[128], mac[18];
 	int dir, other, iif, err;
 
+	if (ev->type == OFFLOAD_EVENT_FLOW_END) {
+		/* a FIN or RST the datapath passed to the stack: conntrack's state may not change
+		 * (an RST outside the window it last saw), so the flow ends here, not on an event
+		 * of conntrack's; and it is not refreshed any more. A connection that goes on is
+		 * reported again as a new flow and set up from conntrack's state then. */
+		struct dir *d = find_key(key);
+
+		if (d)
+			remove_pair(d->pair, (ev->tcp_flags & OFFLOAD_TCP_RST) ? "TCP RST" : "TCP FIN");
+		return;
+	}
 	if (ev->type != OFFLOAD_EVENT_NEW_FLOW)
 		return;
 	ft.seen++;

@@ -379,12 +379,31 @@ describe.skipIf(why !== '')(`offload datapath through BPF_PROG_TEST_RUN${why ? `
       await expectPass(hook, frame(noCheck), { pass_malformed: 1 });
     });
 
-    it.each(HOOKS)('%s: TCP FIN, RST and SYN', async (hook) => {
-      for (const flags of [TCP_FIN | TCP_ACK, TCP_RST, TCP_RST | TCP_ACK, TCP_SYN, TCP_SYN | TCP_ACK]) {
+    it.each(HOOKS)('%s: TCP FIN, RST and SYN pass; the FIN or RST of an offloaded flow is reported (FLOW_END)', async (hook) => {
+      await r.ok('events'); // drain
+      for (const flags of [TCP_FIN | TCP_ACK, TCP_RST, TCP_RST | TCP_ACK]) {
+        // an offloaded flow ends: user space must hear it every time (conntrack may not say)
+        const s = spec(4, 'tcp', { tcpFlags: flags });
+        await install(s);
+        await expectPass(hook, frame(s), { pass_fin_rst: 1, event: 1 });
+        await expectPass(hook, frame(s), { pass_fin_rst: 1, event: 1 });
+        const events = await r.events();
+        expect(events.map((e) => ({ key: e.key, type: e.type, tcpFlags: e.tcpFlags }))).toEqual(
+          Array(2).fill({ key: encodeKey(keyFor(s, LAN)), type: 2, tcpFlags: flags }),
+        );
+        // and it holds back the new-flow report of that key: the stack is changing its state
+        await r.ok(`delflow ${encodeKey(keyFor(s, LAN))}`);
+        const after = spec(4, 'tcp', { ...s, tcpFlags: TCP_ACK });
+        await expectPass(hook, frame(after), { pass_no_flow: 1 });
+      }
+      for (const flags of [TCP_SYN, TCP_SYN | TCP_ACK]) {
         const s = spec(4, 'tcp', { tcpFlags: flags });
         await install(s);
         await expectPass(hook, frame(s), { pass_fin_rst: 1 });
       }
+      // a FIN of a flow that is not offloaded: nothing to report, and no new flow either
+      await expectPass(hook, frame(spec(6, 'tcp', { tcpFlags: TCP_FIN | TCP_ACK })), { pass_fin_rst: 1 });
+      expect(await r.events()).toEqual([]);
     });
 
     it.each(HOOKS)('%s: TTL and hop limit 1 and 0', async (hook) => {
