@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NODE ?= node
 QJS ?= .cache/qjs/bin/qjs
 
-.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania bench-dynapoint clean help
+.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania bench-dynapoint bench-offload clean help
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make bench   boot time, hook overhead, RSS and bundle size on node and qjs"
 	@echo "make bench-pirania  pirania-nftables: nft set fill, throughput through the gate, voucher → first packet (root, ~2 min)"
 	@echo "make bench-dynapoint  dynapoint: uplink loss/return detection latency vs its bound, CPU per probe round, node and qjs (root, ~6 min)"
+	@echo "make bench-offload  offload: datapath ns/packet (BPF_PROG_TEST_RUN), flow-setup rate and latency, lab throughput + CPU vs plain forwarding and nftables NAT (root, ~6 min)"
 	@echo "make build   bundles into build/ (host: build/wrtkit.js, plugins: build/plugins/<name>)"
 	@echo "make sdk     the @wrtkit/sdk tarball for plugin authors (docs/plugin-authors.md)"
 	@echo "make clean   remove build output and caches (keeps node_modules)"
@@ -72,6 +73,15 @@ bench-pirania: build
 # probe round online and offline against the host with the rule disabled
 bench-dynapoint: build
 	@$(NODE) bench/dynapoint/detection.mjs --cycles 9 --cpu-rounds 10 --cpu-repeats 1
+
+# offload (root; clang, libbpf, iperf3): (a) per-packet cost of the hit path against an
+# XDP_PASS program, (b) flows offloaded per second against the stack's conntrack rate and
+# first packet → fast path, (c) iperf3 through a lab router: plain forwarding, nftables NAT,
+# offload TC and XDP, throughput and machine CPU per GB. veth: correctness, not line rate.
+bench-offload: deps
+	@$(NODE) bench/offload/testrun.mjs
+	@$(NODE) bench/offload/setup.mjs
+	@$(NODE) bench/offload/throughput.mjs
 
 clean:
 	rm -rf build .cache/test-bundles .cache/e2e .cache/sdk-pack .cache/demo .cache/lab-test .cache/bench .cache/pirania-test

@@ -11,3 +11,13 @@ export {
   encodeKey,
   encodeValue,
 } from '../../plugins/offload/test/datapath/runner.js';
+// bench/offload/setup.mjs and throughput.mjs: the daemon tests' lab (client — router —
+// server), their fw4-like ruleset, the control-socket client and the bpffs helpers.
+export {
+  ADDR as DAEMON_ADDR,
+  Control,
+  FW4_RULES,
+  LAB_SPEC as DAEMON_LAB_SPEC,
+  mountBpffs,
+  unmountBpffs,
+} from '../../plugins/offload/test/daemon/daemon.js';

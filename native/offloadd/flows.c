@@ -525,6 +525,16 @@ void flows_ct_event(bool destroy, const struct ct_entry *ct)
 		remove_pair(p, "conntrack entry destroyed");
 	} else if (ct->orig.proto == IPPROTO_TCP && ct->tcp_state != TCP_CONNTRACK_NONE &&
 		   ct->tcp_state != TCP_CONNTRACK_ESTABLISHED) {
+		struct ct_entry now;
+
+		/* The handshake's own UPDATEs (SYN_RECV) can still be queued on the event socket
+		 * when the datapath's event set the flow up from an ESTABLISHED entry: a state
+		 * before ESTABLISHED is news only if conntrack still says so. (A reused tuple
+		 * passes FIN/CLOSE states first, and those end the flow.) */
+		if ((ct->tcp_state == TCP_CONNTRACK_SYN_SENT || ct->tcp_state == TCP_CONNTRACK_SYN_RECV ||
+		     ct->tcp_state == TCP_CONNTRACK_SYN_SENT2) &&
+		    ct_get(&p->ct.orig, &now) == 0 && now.tcp_state == TCP_CONNTRACK_ESTABLISHED)
+			return;
 		remove_pair(p, "TCP left ESTABLISHED");
 	}
 }
