@@ -302,6 +302,40 @@ s.on('error', (e) => finish({ error: e.message }));
 setTimeout(() => { finish({ error: 'timeout' }); process.exit(1); }, Number(ms) + 20000);
 `;
 
+/**
+ * Many TCP connections at once: opens n to host:port together, prints `PORTS <p,…>` and
+ * `CONNECTED <n>` when all are up, sends 64 bytes on each every 100 ms for ms
+ * milliseconds, then ends them; `RESULT {ok, echoed}` (echoed: connections whose every
+ * byte came back).
+ */
+export const TCP_BURST = `
+const net = require('net');
+const [host, port, n, ms] = process.argv.slice(1).map((v, i) => (i === 0 ? v : Number(v)));
+const conns = [];
+let up = 0;
+for (let i = 0; i < n; i++) {
+  const c = { sent: 0, got: 0, s: net.connect({ host, port }) };
+  c.s.on('connect', () => { if (++up === n) start(); });
+  c.s.on('data', (d) => (c.got += d.length));
+  c.s.on('error', () => {});
+  conns.push(c);
+}
+function start() {
+  console.log('PORTS ' + conns.map((c) => c.s.localPort).join(','));
+  console.log('CONNECTED ' + n);
+  const timer = setInterval(() => conns.forEach((c) => { c.s.write(Buffer.alloc(64, 7)); c.sent += 64; }), 100);
+  setTimeout(() => {
+    clearInterval(timer);
+    setTimeout(() => {
+      const echoed = conns.filter((c) => c.got === c.sent).length;
+      console.log('RESULT ' + JSON.stringify({ ok: echoed === n, echoed }));
+      conns.forEach((c) => c.s.end());
+    }, 1000);
+  }, ms);
+}
+setTimeout(() => { console.log('RESULT ' + JSON.stringify({ ok: false, up })); process.exit(1); }, ms + 20000);
+`;
+
 /** UDP echo server on one address: prints `PEER <address> <port>` per new peer, echoes every datagram. */
 export const UDP_ECHO_SERVER = `
 const dgram = require('dgram');

@@ -20,6 +20,7 @@ import {
   SERVER_MAC2,
   TCP_CLIENT,
   TCP_ECHO_SERVER,
+  TCP_BURST,
   UDP_CLIENT,
   UDP_ECHO_SERVER,
   buildDaemon,
@@ -199,6 +200,38 @@ describe.skipIf(why !== '')(`offloadd in a lab router${why ? ` (skipped: ${why})
       const peer = family === 4 ? ADDR[4].routerWan : ADDR[6].client;
       expect(server().some((l) => l === `PEER ${peer} ${port}` || l.startsWith(`PEER ${peer} `))).toBe(true);
     });
+  });
+
+  it('200 TCP connections opened at once are all offloaded and stay so while open (queued handshake UPDATEs do not end them)', async () => {
+    // The datapath's event can set a flow up from conntrack's ESTABLISHED entry while the
+    // handshake's own UPDATE (SYN_RECV) still waits on the conntrack event socket; read
+    // afterwards, it must not tear the flow down. A burst makes that likely.
+    const from = d.proc.lines.length;
+    const n = 200;
+    const burst = lab()
+      .node('client')
+      .spawn([process.execPath, '-e', TCP_BURST, ADDR[4].server, String(TCP_PORT), String(n), '4000']);
+    await burst.waitFor(/^CONNECTED \d+$/, { timeoutMs: 20_000 });
+    const ports = new Set(
+      (
+        burst.lines
+          .find((l) => l.startsWith('PORTS '))
+          ?.slice(6)
+          .split(',') ?? []
+      ).map((p) => Number(p)),
+    );
+    expect(ports.size).toBe(n);
+    const mine = (flows: FlowEntry[]) =>
+      flows.filter((f) => f.dir === 'original' && f.key.proto === 'tcp' && ports.has(f.key.sport));
+    await until('every connection offloaded', async () => (mine(await d.flows()).length === n ? true : undefined), 15_000);
+    // while they are all open (the burst ends them after 4 s), none was removed again
+    const removedEarly = d.proc.lines
+      .slice(from)
+      .filter((l) => /removed: TCP left ESTABLISHED/.test(l) && [...ports].some((p) => l.includes(`:${p} >`)));
+    expect(removedEarly).toEqual([]);
+    expect(mine(await d.flows())).toHaveLength(n);
+    const [done] = await burst.waitFor(/^RESULT /, { timeoutMs: 30_000 });
+    expect(JSON.parse(done!.slice(7))).toMatchObject({ ok: true, echoed: n });
   });
 
   it('flush_client removes every flow of a client at once (by address, by MAC); traffic goes on', async () => {
