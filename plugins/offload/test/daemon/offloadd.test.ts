@@ -6,10 +6,10 @@
 // changes, find the lowest device behind a bridge (and a VLAN, where the kernel has them),
 // and keep flowing through the stack when the daemon is killed (fail open).
 import { existsSync } from 'node:fs';
-import { labSupported, type LabProcess } from '@wrtkit/sdk/lab';
+import type { LabProcess } from '@wrtkit/sdk/lab';
 import { useLab } from '@wrtkit/sdk/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bpfUnavailable } from '../datapath/runner.js';
+import { labSkipReason } from '../datapath/runner.js';
 import {
   ADDR,
   CLIENT_MAC,
@@ -35,16 +35,7 @@ import {
   type FlowEntry,
 } from './daemon.js';
 
-function missingProgram(): string {
-  for (const name of ['nft', 'bpftool', 'ethtool', 'mount']) {
-    if (!['/usr/sbin', '/sbin', '/usr/bin', '/bin'].some((dir) => existsSync(`${dir}/${name}`)))
-      return `${name} is not installed`;
-  }
-  return '';
-}
-
-const lab0 = labSupported();
-const why = bpfUnavailable() || (lab0.ok ? '' : lab0.reason) || missingProgram();
+const why = labSkipReason(['nft', 'bpftool', 'ethtool', 'mount']);
 
 const TCP_PORT = 5001;
 const UDP_PORT = 5002;

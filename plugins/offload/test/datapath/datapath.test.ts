@@ -3,7 +3,6 @@
 // heart beat like user space will, and runs frames built here through the XDP and the
 // TC program. Hits must come out rewritten with valid checksums (computed here from
 // scratch) and be counted; everything else must pass with its bytes untouched.
-import { labSupported } from '@wrtkit/sdk/lab';
 import { useLab } from '@wrtkit/sdk/lab/vitest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flowFor, keyFor, type FlowOptions, type Nat, type TestFlow } from './flows.js';
@@ -41,13 +40,12 @@ import {
   XDP_DROP,
   XDP_PASS,
   XDP_REDIRECT,
-  bpfUnavailable,
+  labSkipReason,
   buildDatapath,
   encodeKey,
 } from './runner.js';
 
-const lab0 = labSupported();
-const why = bpfUnavailable() || (lab0.ok ? '' : lab0.reason);
+const why = labSkipReason();
 
 type Hook = 'xdp' | 'tc';
 const HOOKS: Hook[] = ['xdp', 'tc'];

@@ -5,7 +5,6 @@
 // case BPF_PROG_TEST_RUN cannot build.
 //
 //   client ── eth-client [router: offload on eth-client ingress] eth-server ── server
-import { labSupported } from '@wrtkit/sdk/lab';
 import { useLab } from '@wrtkit/sdk/lab/vitest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flowFor, keyFor } from './flows.js';
@@ -28,10 +27,9 @@ import {
   type Family,
   type FrameSpec,
 } from './packets.js';
-import { ACTION, F_SNAT, OBJECT, Runner, bpfUnavailable, buildDatapath } from './runner.js';
+import { ACTION, F_SNAT, OBJECT, Runner, labSkipReason, buildDatapath } from './runner.js';
 
-const lab0 = labSupported();
-const why = bpfUnavailable() || (lab0.ok ? '' : lab0.reason);
+const why = labSkipReason();
 
 interface Captured {
   frame: string;

@@ -8,6 +8,7 @@ import { endianness } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { labSupported } from '@wrtkit/sdk/lab';
 import { hex, unhex } from './packets.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -32,6 +33,19 @@ export function bpfUnavailable(): string {
   // the sysctl exists exactly when the kernel has the bpf() syscall
   if (!existsSync('/proc/sys/kernel/unprivileged_bpf_disabled')) return 'this kernel has no bpf() syscall';
   return '';
+}
+
+/**
+ * Why a lab test of the datapath cannot run here ('' when it can): no BPF, no namespaces
+ * (labSupported), or one of `programs` missing from the system's bin directories.
+ */
+export function labSkipReason(programs: readonly string[] = []): string {
+  const lab = labSupported();
+  if (!lab.ok) return bpfUnavailable() || lab.reason;
+  const missing = programs.find(
+    (name) => !['/usr/sbin', '/sbin', '/usr/bin', '/bin'].some((dir) => existsSync(`${dir}/${name}`)),
+  );
+  return bpfUnavailable() || (missing ? `${missing} is not installed` : '');
 }
 
 /** make -C ebpf/offload all runner (objects and harness into BUILD_DIR). */

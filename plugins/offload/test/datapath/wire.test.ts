@@ -14,13 +14,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labSupported, type LabNode, type LabProcess } from '@wrtkit/sdk/lab';
+import type { LabNode, LabProcess } from '@wrtkit/sdk/lab';
 import { useLab } from '@wrtkit/sdk/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowFor } from './flows.js';
 import { ADDR, CLIENT_MAC, LAB_SPEC, ROUTER_LAN_MAC, ROUTER_WAN_MAC, SERVER_MAC } from './lab.js';
 import { readBe16, unhex, type Family, type L4Proto } from './packets.js';
-import { OBJECT, Runner, bpfUnavailable, buildDatapath, type FlowKey } from './runner.js';
+import { OBJECT, Runner, labSkipReason, buildDatapath, type FlowKey } from './runner.js';
 
 const CRAFT = join(dirname(fileURLToPath(import.meta.url)), 'craft.py');
 
@@ -32,8 +32,7 @@ function scapyPython(): string {
   return '';
 }
 
-const lab0 = labSupported();
-const why0 = bpfUnavailable() || (lab0.ok ? '' : lab0.reason);
+const why0 = labSkipReason();
 const PYTHON = why0 ? '' : scapyPython();
 const why = why0 || (PYTHON ? '' : 'scapy is missing (apt-get install python3-scapy)');
 

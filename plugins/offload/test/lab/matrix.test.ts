@@ -12,13 +12,12 @@
 //   - outlive conntrack's timeout while the fast path carries it (the daemon refreshes it),
 //   - follow a route change onto wan2 (re-resolved in place, data intact),
 //   - keep flowing through the stack when offloadd is killed, which the plugin restarts.
-import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { labSupported, type LabHost, type LabProcess } from '@wrtkit/sdk/lab';
+import type { LabHost, LabProcess } from '@wrtkit/sdk/lab';
 import { useLab } from '@wrtkit/sdk/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OBJECT, bpfUnavailable } from '../datapath/runner.js';
+import { OBJECT, labSkipReason } from '../datapath/runner.js';
 import {
   ADDR,
   CLIENT_MAC,
@@ -44,16 +43,7 @@ import {
 } from '../daemon/daemon.js';
 import { type Bundles, buildBundles, startRouterHost } from './offload-lab.js';
 
-function missingProgram(): string {
-  for (const name of ['nft', 'mount', 'ethtool', 'ping', 'sysctl']) {
-    if (!['/usr/sbin', '/sbin', '/usr/bin', '/bin'].some((dir) => existsSync(`${dir}/${name}`)))
-      return `${name} is not installed`;
-  }
-  return '';
-}
-
-const lab0 = labSupported();
-const why = bpfUnavailable() || (lab0.ok ? '' : lab0.reason) || missingProgram();
+const why = labSkipReason(['nft', 'mount', 'ethtool', 'ping', 'sysctl']);
 
 const TCP_PORT = 5001;
 const UDP_PORT = 5002;

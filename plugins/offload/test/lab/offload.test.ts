@@ -7,10 +7,10 @@
 // while the transfer completes through the stack.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultHostPaths, type HostEngine, labSupported, type LabHost, type LabProcess } from '@wrtkit/sdk/lab';
+import { defaultHostPaths, type HostEngine, type LabHost, type LabProcess } from '@wrtkit/sdk/lab';
 import { useLab } from '@wrtkit/sdk/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OBJECT, bpfUnavailable } from '../datapath/runner.js';
+import { OBJECT, labSkipReason } from '../datapath/runner.js';
 import {
   ADDR,
   CLIENT_MAC,
@@ -30,16 +30,7 @@ import {
 } from '../daemon/daemon.js';
 import { type Bundles, buildBundles, startRouterHost } from './offload-lab.js';
 
-function missingProgram(): string {
-  for (const name of ['nft', 'mount']) {
-    if (!['/usr/sbin', '/sbin', '/usr/bin', '/bin'].some((dir) => existsSync(`${dir}/${name}`)))
-      return `${name} is not installed`;
-  }
-  return '';
-}
-
-const lab0 = labSupported();
-const why = bpfUnavailable() || (lab0.ok ? '' : lab0.reason) || missingProgram();
+const why = labSkipReason(['nft', 'mount']);
 const TCP_PORT = 5001;
 /** Node, and QuickJS as on the router when it is built (.cache/qjs, the native module). */
 const { qjs, native } = defaultHostPaths();

@@ -17,10 +17,9 @@
 // excluded and offloadd refuses the client's further packets (`refused.excluded`); the
 // transfer stalls, the fast path carries nothing, a fresh connection fails; a new voucher
 // lets the client back onto the fast path. Topology: pirania-lab.ts.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultHostPaths, type HostEngine, labSupported, type LabHost, type LabProcess } from '@wrtkit/sdk/lab';
+import { defaultHostPaths, type HostEngine, type LabHost, type LabProcess } from '@wrtkit/sdk/lab';
 import { useLab } from '@wrtkit/sdk/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outcome, probe } from '../../../pirania-nftables/test/lab/gate-lab.js';
@@ -37,17 +36,11 @@ import {
   until,
   type FlowEntry,
 } from '../daemon/daemon.js';
-import { OBJECT, bpfUnavailable } from '../datapath/runner.js';
+import { OBJECT, labSkipReason } from '../datapath/runner.js';
 import type { Bundles } from './offload-lab.js';
 import { FW4_RULES, PROGRESS_CLIENT, buildBundles, progressOf, startRouterHost } from './pirania-lab.js';
 
-const present = (program: string) => spawnSync(program, ['--version'], { stdio: 'ignore' }).status === 0;
-const lab0 = labSupported();
-const why =
-  bpfUnavailable() ||
-  (lab0.ok ? '' : lab0.reason) ||
-  (!present('nft') ? 'nft is not installed' : '') ||
-  (!present('dnsmasq') ? 'dnsmasq is not installed' : '');
+const why = labSkipReason(['nft', 'dnsmasq']);
 
 /** Node, and QuickJS as on the router when it is built (.cache/qjs, the native module: offload needs its sockets). */
 const { qjs, native } = defaultHostPaths();
