@@ -6,6 +6,8 @@
 //   wrtkit new-plugin <name> [--dir <path>] [--sdk <version or path>]
 //   wrtkit gen-config [--check]          schema.json → src/generated (types + validator)
 //   wrtkit build [--out build] [--no-minify]
+//   wrtkit build <site.yaml> [--check] …  firmware: packages, feeds, images (firmware-build/)
+//   wrtkit keys new [--out keys]           a usign key pair for signing a feed
 //   wrtkit <host command> ...           run, status, plugins, call, config validate, uci, ubusd, acl
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,11 +41,28 @@ async function main() {
       for (const file of changed) console.log(`wrote ${path.relative(process.cwd(), file)}`);
       return 0;
     }
+    case 'keys':
     case 'build': {
+      // `wrtkit build <site file>` and `wrtkit keys new`: the firmware builder, inside the
+      // wrtkit repository (firmware-build/); `wrtkit build` alone builds the plugin here.
+      const firmware = path.join(here, '../../firmware-build/bin/firmware.mjs');
+      const siteFile = args.find((a) => /\.(ya?ml|json)$/.test(a));
+      if (command === 'keys' || siteFile || args.includes('--check')) {
+        if (!fs.existsSync(firmware))
+          return usage('firmware builds run inside the wrtkit repository (firmware-build/ is not here)');
+        process.argv = [process.argv[0], firmware, command, ...args];
+        await import(pathToFileURL(firmware).href);
+        return undefined;
+      }
       const { buildPlugin } = await import('../build/plugin.mjs');
       const out = path.resolve(option('--out', 'build'));
-      const built = await buildPlugin(process.cwd(), out, { minify: !args.includes('--no-minify'), onWarning: (m) => console.warn(`warning: ${m}`) });
-      console.log(`${path.relative(process.cwd(), built.dir)}/index.js  ${(built.size / 1024).toFixed(1)} KiB (gzip ${(built.gzip / 1024).toFixed(1)} KiB)`);
+      const built = await buildPlugin(process.cwd(), out, {
+        minify: !args.includes('--no-minify'),
+        onWarning: (m) => console.warn(`warning: ${m}`),
+      });
+      console.log(
+        `${path.relative(process.cwd(), built.dir)}/index.js  ${(built.size / 1024).toFixed(1)} KiB (gzip ${(built.gzip / 1024).toFixed(1)} KiB)`,
+      );
       return 0;
     }
     default: {

@@ -5,36 +5,23 @@
  * `plugins.<name>.config`. Plugins the site does not choose are left out, so a typo in a
  * plugin name is reported as an unknown plugin rather than accepted.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+// Imported, not read from disk: the firmware builder runs as one bundle
+// (firmware-build/bin/firmware.mjs), where paths relative to this file mean nothing.
+import coreSchemaJson from '../../../core/schema/wrtkit.schema.json' with { type: 'json' };
+import baseSchemaJson from '../../schema/site.schema.json' with { type: 'json' };
 import type { JsonSchema, PluginInfo } from './types.js';
-
-const BASE_SCHEMA_FILE = new URL('../../schema/site.schema.json', import.meta.url);
 
 /** UCI section names (libuci's uci_validate_name). */
 export const SECTION_NAME_PATTERN = '^[A-Za-z0-9_]+$';
 
-let base: JsonSchema | undefined;
-let core: JsonSchema | undefined;
-
 /** firmware-build/schema/site.schema.json (a fresh copy each call). */
 export function baseSiteSchema(): JsonSchema {
-  base ??= JSON.parse(fs.readFileSync(BASE_SCHEMA_FILE, 'utf8')) as JsonSchema;
-  return structuredClone(base);
+  return structuredClone(baseSchemaJson as JsonSchema);
 }
 
-/** core/schema/wrtkit.schema.json of the @wrtkit/core this build ships (a fresh copy). */
+/** core/schema/wrtkit.schema.json, the schema of /etc/config/wrtkit (a fresh copy). */
 export function coreSchema(): JsonSchema {
-  if (!core) {
-    // The schema is not in core's exports map; its package.json is, and the schema sits
-    // beside it.
-    const corePackage = createRequire(import.meta.url).resolve('@wrtkit/core/package.json');
-    core = JSON.parse(
-      fs.readFileSync(path.join(path.dirname(corePackage), 'schema', 'wrtkit.schema.json'), 'utf8'),
-    ) as JsonSchema;
-  }
-  return structuredClone(core);
+  return structuredClone(coreSchemaJson as JsonSchema);
 }
 
 function isArraySection(section: JsonSchema): boolean {
