@@ -24,7 +24,7 @@ import { packageContents } from './contents.js';
 import { APK_SKIPPED, buildApkFeed, findApkTool } from './feed/apk.js';
 import { packagesGz, packagesIndex } from './feed/packages-index.js';
 import { fingerprint, sign } from './feed/usign.js';
-import { checkBudget, makeImage, profileImageKib } from './image.js';
+import { checkBudget, imageKib, makeImage, profileImageKib } from './image.js';
 import { hashFiles, listFiles, type Manifest, manifestText, sha256 } from './manifest.js';
 import type { BuiltPackage, PackageSpec } from './model.js';
 import { buildEbpf } from './native.js';
@@ -231,11 +231,12 @@ async function build(
   );
   void sourceFeed;
 
+  let imagesOk = true;
   if (args.imagebuilder) {
-    const ok = await progress.run('images: flash budget, then make image per profile', () =>
-      images(site, built, args.imagebuilder!, out, feedDir, progress),
+    const imagebuilder = resolve(args.imagebuilder);
+    imagesOk = await progress.run('images: flash budget, then make image per profile', () =>
+      buildImages(site, built, imagebuilder, out, feedDir, progress),
     );
-    if (!ok) return undefined;
   }
 
   rmSync(work, { recursive: true, force: true });
@@ -245,6 +246,10 @@ async function build(
   void manifest;
 
   output.out(summary(built, out));
+  if (!imagesOk) {
+    output.err(`built in ${progress.elapsed()}, but not every image (above: why): ${relative(process.cwd(), out) || out}`);
+    return undefined;
+  }
   output.err(`built in ${progress.elapsed()}: ${relative(process.cwd(), out) || out}`);
   return { out, packages: built };
 }
@@ -283,7 +288,13 @@ function usignKeyId(base64: string): string | undefined {
   return BigInt(`0x${raw.subarray(2, 10).toString('hex')}`).toString(16);
 }
 
-async function images(
+/**
+ * One image per profile. With a known flash size (the ImageBuilder's IMAGE_SIZE, else the
+ * site's flash_kib) the budget is checked first: the image the profile gets WITHOUT the
+ * wrtkit packages is built and measured, and the packages' compressed size must fit in what
+ * it leaves; otherwise that profile is refused with the numbers and the others go on.
+ */
+export async function buildImages(
   site: Site,
   built: BuiltPackage[],
   imagebuilder: string,
@@ -295,32 +306,39 @@ async function images(
   const names = built.map((p) => p.spec.name);
   let ok = true;
   for (const t of site.targets) {
+    const extra = [...(site.packages ?? []), ...(t.packages ?? [])];
     for (const profile of t.profiles) {
-      const flashKib = profileImageKib(imagebuilder, profile);
-      if (flashKib !== undefined) {
-        const base = Number(process.env.WRTKIT_BASE_KIB ?? 0);
-        const verdict = checkBudget({ what: `${t.target} ${profile}`, flashKib, baseKib: base, addKib });
-        progress.info(verdict.message);
-        if (!verdict.fits) {
+      const what = `${t.target} ${profile}`;
+      const flashKib = profileImageKib(imagebuilder, profile) ?? t.flash_kib?.[profile];
+      const request = { imagebuilder, profile, feedDir, feedName: 'wrtkit' };
+      if (flashKib === undefined) {
+        progress.info(`${what}: flash budget not checked (neither the ImageBuilder nor the site's flash_kib gives its size)`);
+      } else {
+        const baseDir = join(out, '.work', 'base', t.target, profile);
+        const base = makeImage({ ...request, packages: extra, binDir: baseDir });
+        const baseKib = base.status === 0 ? imageKib(baseDir) : undefined;
+        if (baseKib === undefined) {
+          progress.warn(
+            `${what}: the image without wrtkit did not build (${base.status}), so its budget is unknown:\n${base.tail}`,
+          );
           ok = false;
           continue;
         }
-      } else {
-        progress.info(
-          `${t.target} ${profile}: flash budget not checked (the ImageBuilder does not give the profile's IMAGE_SIZE)`,
-        );
+        const verdict = checkBudget({ what, flashKib, baseKib, addKib });
+        if (!verdict.fits) {
+          progress.warn(verdict.message);
+          ok = false;
+          continue;
+        }
+        progress.info(verdict.message);
       }
-      const r = makeImage({
-        imagebuilder,
-        profile,
-        packages: [...(site.packages ?? []), ...(t.packages ?? []), ...names],
-        binDir: join(out, 'images', t.target, profile),
-        feedDir,
-        feedName: 'wrtkit',
-      });
+      const binDir = join(out, 'images', t.target, profile);
+      const r = makeImage({ ...request, packages: [...extra, ...names], binDir });
       if (r.status !== 0) {
-        progress.warn(`${t.target} ${profile}: make image failed (${r.status}):\n${r.tail}`);
+        progress.warn(`${what}: make image failed (${r.status}):\n${r.tail}`);
         ok = false;
+      } else {
+        progress.info(`${what}: ${imageKib(binDir) ?? '?'} KiB image in ${relative(out, binDir)}`);
       }
     }
   }

@@ -6,7 +6,7 @@
  * not fit bricks nothing, but it wastes a builder's afternoon and a community's trust).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface FlashBudget {
@@ -66,28 +66,48 @@ export interface ImageRequest {
 }
 
 /**
- * Adds the feed to the ImageBuilder's repositories.conf (once) and runs `make image`.
+ * Runs `make image` with the feed added to the ImageBuilder's repositories.conf for the
+ * run (the file is put back as it was afterwards: the ImageBuilder is the builder's).
  * Returns make's exit status and the tail of its output for the error message.
  */
 export function makeImage(req: ImageRequest): { status: number; tail: string } {
   const repos = join(req.imagebuilder, 'repositories.conf');
+  const original = existsSync(repos) ? readFileSync(repos, 'utf8') : undefined;
   const line = `src ${req.feedName} file://${req.feedDir}`;
-  const current = existsSync(repos) ? readFileSync(repos, 'utf8') : '';
-  if (!current.split('\n').includes(line)) {
-    if (existsSync(repos)) appendFileSync(repos, `${current.endsWith('\n') || current === '' ? '' : '\n'}${line}\n`);
-    else writeFileSync(repos, `${line}\n`);
+  if (original === undefined) writeFileSync(repos, `${line}\n`);
+  else if (!original.split('\n').includes(line))
+    appendFileSync(repos, `${original.endsWith('\n') || original === '' ? '' : '\n'}${line}\n`);
+  try {
+    mkdirSync(req.binDir, { recursive: true });
+    const args = [
+      '-C',
+      req.imagebuilder,
+      'image',
+      `PROFILE=${req.profile}`,
+      `PACKAGES=${req.packages.join(' ')}`,
+      `BIN_DIR=${req.binDir}`,
+    ];
+    if (req.files) args.push(`FILES=${req.files}`);
+    const r = spawnSync('make', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
+    return { status: r.status ?? 1, tail: text };
+  } finally {
+    if (original === undefined) rmSync(repos, { force: true });
+    else writeFileSync(repos, original);
   }
-  mkdirSync(req.binDir, { recursive: true });
-  const args = [
-    '-C',
-    req.imagebuilder,
-    'image',
-    `PROFILE=${req.profile}`,
-    `PACKAGES=${req.packages.join(' ')}`,
-    `BIN_DIR=${req.binDir}`,
-  ];
-  if (req.files) args.push(`FILES=${req.files}`);
-  const r = spawnSync('make', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
-  return { status: r.status ?? 1, tail: text };
+}
+
+/**
+ * The size of the image a `make image` wrote into binDir, KiB: the sysupgrade image when
+ * there is one (what is flashed over an installed OpenWrt), else the largest file.
+ */
+export function imageKib(binDir: string): number | undefined {
+  if (!existsSync(binDir)) return undefined;
+  const files = readdirSync(binDir)
+    .filter((f) => /\.(bin|img|itb|gz|trx|chk)$/.test(f))
+    .map((f) => ({ f, size: statSync(join(binDir, f)).size }));
+  if (files.length === 0) return undefined;
+  const sysupgrade = files.filter((x) => x.f.includes('sysupgrade'));
+  const pick = (sysupgrade.length ? sysupgrade : files).reduce((a, b) => (b.size > a.size ? b : a));
+  return Math.ceil(pick.size / 1024);
 }

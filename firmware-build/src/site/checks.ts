@@ -39,6 +39,18 @@ function checkTargets(targets: unknown[]): Issue[] {
   const seen = new Map<string, number>();
   targets.forEach((entry, i) => {
     if (!isObject(entry) || typeof entry.target !== 'string') return;
+    // a flash size for a profile the target does not build is a typo that would leave the
+    // real profile unchecked
+    if (isObject(entry.flash_kib) && Array.isArray(entry.profiles)) {
+      for (const profile of Object.keys(entry.flash_kib)) {
+        if (!entry.profiles.includes(profile))
+          issues.push({
+            segments: ['targets', i, 'flash_kib', profile],
+            rule: 'profile',
+            message: `${profile} is not one of this target's profiles (${entry.profiles.join(', ')})`,
+          });
+      }
+    }
     const first = seen.get(entry.target);
     if (first === undefined) seen.set(entry.target, i);
     else

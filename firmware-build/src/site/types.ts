@@ -32,6 +32,8 @@ export interface SiteTarget {
   target: string;
   profiles: string[];
   packages?: string[];
+  /** Firmware partition per profile, KiB (IMAGE_SIZE), for the flash budget. */
+  flash_kib?: Record<string, number>;
 }
 
 export interface Community {
