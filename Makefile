@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NODE ?= node
 QJS ?= .cache/qjs/bin/qjs
 
-.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania bench-dynapoint bench-offload clean help
+.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania bench-dynapoint bench-offload bench-firmware firmware clean help
 
 all: build
 
@@ -18,6 +18,8 @@ help:
 	@echo "make bench-pirania  pirania-nftables: nft set fill, throughput through the gate, voucher → first packet (root, ~2 min)"
 	@echo "make bench-dynapoint  dynapoint: uplink loss/return detection latency vs its bound, CPU per probe round, node and qjs (root, ~6 min)"
 	@echo "make bench-offload  offload: datapath ns/packet (BPF_PROG_TEST_RUN), flow-setup rate and latency, lab throughput + CPU vs plain forwarding and nftables NAT (root, ~6 min)"
+	@echo "make bench-firmware  firmware-build: wrtkit build of site.example.yaml per step vs bundling alone, bundle and .ipk sizes, reproducibility (~1 min)"
+	@echo "make firmware SITE=site.yaml [KEY=keys/x.sec] [IMAGEBUILDER=dir]  packages, signed feed, source feed (and images) from a site file into firmware/<site> (docs/building-firmware.md)"
 	@echo "make build   bundles into build/ (host: build/wrtkit.js, plugins: build/plugins/<name>)"
 	@echo "make sdk     the @wrtkit/sdk tarball for plugin authors (docs/plugin-authors.md)"
 	@echo "make clean   remove build output and caches (keeps node_modules)"
@@ -82,6 +84,18 @@ bench-offload: deps
 	@$(NODE) bench/offload/testrun.mjs
 	@$(NODE) bench/offload/setup.mjs
 	@$(NODE) bench/offload/throughput.mjs
+
+# firmware-build (no root; clang for the eBPF objects): `wrtkit build` of
+# firmware-build/site.example.yaml, 3 rounds, each step timed against bundling the same
+# plugins alone (scripts/build.mjs) in the same run; bundle/.ipk sizes; same bytes each round
+bench-firmware: deps
+	@$(NODE) bench/firmware/build.mjs
+
+# From one site file: bundles, ipk packages, a signed feed, a source feed, images with an
+# ImageBuilder (firmware-build/; `wrtkit build --help`). SITE defaults to the example.
+SITE ?= firmware-build/site.example.yaml
+firmware: deps
+	@$(NODE) firmware-build/bin/firmware.mjs build $(SITE) $(if $(KEY),--key $(KEY)) $(if $(IMAGEBUILDER),--imagebuilder $(IMAGEBUILDER)) $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf build .cache/test-bundles .cache/e2e .cache/sdk-pack .cache/demo .cache/lab-test .cache/bench .cache/pirania-test

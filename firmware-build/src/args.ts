@@ -60,8 +60,8 @@ schema first; nothing is built when it has errors.
 
   --check               only check the site file (every error with its path)
   --out DIR             where everything goes (default: ./firmware/<site name>)
-  --key FILE            usign secret key that signs the feed (Packages.sig);
-                        default: the site's feed.key, else $WRTKIT_SIGN_KEY
+  --key FILE            usign secret key that signs the feed (Packages.sig), default
+                        $WRTKIT_SIGN_KEY; its public key must be one of the site's feed.keys
   --imagebuilder DIR    an unpacked OpenWrt ImageBuilder: build the images of the site's
                         profiles for its target (flash budget checked first)
   --openwrt-sdk DIR     an OpenWrt SDK or ImageBuilder of 25.12+: its apk tool makes .apk
@@ -74,7 +74,8 @@ every timestamp; the same inputs give the same bytes (manifest.json lists the ha
 export const KEYS_USAGE = `usage: wrtkit keys new [--out DIR] [--comment TEXT] [--force]
 
 Makes a usign (Ed25519) key pair for signing a feed: DIR/<key id>.sec (keep it secret)
-and DIR/<key id>.pub (ships in the site package as /etc/opkg/keys/<key id>).
+and DIR/<key id>.pub, whose second line goes into the site file's feed.keys (nodes get it
+as /etc/opkg/keys/<key id> at first boot).
   --out DIR       where to write them (default: ./keys)
   --comment TEXT  the keys' "untrusted comment"
   --force         overwrite existing files`;

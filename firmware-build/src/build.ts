@@ -23,8 +23,8 @@ import type { BuildArgs } from './args.js';
 import { packageContents } from './contents.js';
 import { APK_SKIPPED, buildApkFeed, findApkTool } from './feed/apk.js';
 import { packagesGz, packagesIndex } from './feed/packages-index.js';
-import { fingerprint, sign } from './feed/usign.js';
-import { checkBudget, imageKib, makeImage, profileImageKib } from './image.js';
+import { fingerprint, publicKeyFileOf, sign } from './feed/usign.js';
+import { checkBudget, imageBuilderTarget, imageKib, makeImage, profileImageKib } from './image.js';
 import { hashFiles, listFiles, type Manifest, manifestText, sha256 } from './manifest.js';
 import type { BuiltPackage, PackageSpec } from './model.js';
 import { buildEbpf } from './native.js';
@@ -206,7 +206,15 @@ async function build(
         if (!key) return 'not signed';
         if (!existsSync(key)) throw codeError('WRTKIT_ERR_USAGE', `--key ${key}: no such file (make one: wrtkit keys new)`);
         const secret = readFileSync(key, 'utf8');
+        // nodes trust only the site's feed.keys: a feed signed by another key is one they
+        // refuse (said loudly; a test build with a scratch key is still a build)
+        const ours = publicKeyFileOf(secret).split('\n')[1]!.trim();
+        if (site.feed && !site.feed.keys.some((k) => k.trim() === ours))
+          progress.warn(
+            `the feed is signed by ${fingerprint(secret)} (${ours}), which is not one of the site's feed.keys: nodes set up by this site will refuse it — add that line to feed.keys, or sign with the site's key`,
+          );
         writeFileSync(join(feedDir, 'Packages.sig'), sign(new TextEncoder().encode(index), secret));
+        writeFileSync(join(feedDir, `${fingerprint(secret)}.pub`), publicKeyFileOf(secret));
         return `signed by key ${fingerprint(secret)}`;
       },
       (said) => said,
@@ -304,8 +312,14 @@ export async function buildImages(
 ): Promise<boolean> {
   const addKib = Math.ceil(built.reduce((s, p) => s + p.bytes.length, 0) / 1024);
   const names = built.map((p) => p.spec.name);
+  // an ImageBuilder builds for one target/subtarget: the site's other targets need theirs
+  const ibTarget = imageBuilderTarget(imagebuilder);
   let ok = true;
   for (const t of site.targets) {
+    if (ibTarget && t.target !== ibTarget) {
+      progress.info(`${t.target}: skipped (this ImageBuilder is for ${ibTarget}; run again with that target's)`);
+      continue;
+    }
     const extra = [...(site.packages ?? []), ...(t.packages ?? [])];
     for (const profile of t.profiles) {
       const what = `${t.target} ${profile}`;

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface FlashBudget {
   /** e.g. `ath79/generic tplink_archer-c7-v2` */
@@ -74,6 +74,15 @@ export function makeImage(req: ImageRequest): { status: number; tail: string } {
   const repos = join(req.imagebuilder, 'repositories.conf');
   const original = existsSync(repos) ? readFileSync(repos, 'utf8') : undefined;
   const line = `src ${req.feedName} file://${req.feedDir}`;
+  // the ImageBuilder checks the feed's signature with the keys in its keys/ (opkg's way)
+  const keys = existsSync(req.feedDir) ? readdirSync(req.feedDir).filter((f) => f.endsWith('.pub')) : [];
+  const placed = keys
+    .map((f) => ({ from: join(req.feedDir, f), to: join(req.imagebuilder, 'keys', f.replace(/\.pub$/, '')) }))
+    .filter((k) => !existsSync(k.to));
+  for (const k of placed) {
+    mkdirSync(dirname(k.to), { recursive: true });
+    writeFileSync(k.to, readFileSync(k.from));
+  }
   if (original === undefined) writeFileSync(repos, `${line}\n`);
   else if (!original.split('\n').includes(line))
     appendFileSync(repos, `${original.endsWith('\n') || original === '' ? '' : '\n'}${line}\n`);
@@ -92,6 +101,7 @@ export function makeImage(req: ImageRequest): { status: number; tail: string } {
     const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
     return { status: r.status ?? 1, tail: text };
   } finally {
+    for (const k of placed) rmSync(k.to, { force: true });
     if (original === undefined) rmSync(repos, { force: true });
     else writeFileSync(repos, original);
   }
@@ -110,4 +120,14 @@ export function imageKib(binDir: string): number | undefined {
   const sysupgrade = files.filter((x) => x.f.includes('sysupgrade'));
   const pick = (sysupgrade.length ? sysupgrade : files).reduce((a, b) => (b.size > a.size ? b : a));
   return Math.ceil(pick.size / 1024);
+}
+
+/** The target/subtarget an ImageBuilder builds for, from its .config (CONFIG_TARGET_BOARD / _SUBTARGET); undefined when it does not say. */
+export function imageBuilderTarget(imagebuilder: string): string | undefined {
+  const file = join(imagebuilder, '.config');
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const board = /^CONFIG_TARGET_BOARD="([^"]+)"/m.exec(text)?.[1];
+  const sub = /^CONFIG_TARGET_SUBTARGET="([^"]+)"/m.exec(text)?.[1];
+  return board && sub ? `${board}/${sub}` : undefined;
 }

@@ -70,6 +70,8 @@ describe('wrtkit build site.example.yaml', () => {
     expect(built.status, built.stderr).toBe(0);
     for (const step of ['bundles:', 'eBPF:', 'packages:', 'feed:', 'source feed:', 'manifest:'])
       expect(built.stderr).toContain(step);
+    // a scratch key is not the site's: said, since nodes set up by the site would refuse the feed
+    expect(built.stderr).toMatch(/warning: the feed is signed by \w+ .* not one of the site's feed\.keys/);
     expect(built.stdout).toMatch(/^package\s+version\s+arch\s+size\s+sha256$/m);
     for (const name of ['wrtkit', ...PLUGINS.map((p) => `wrtkit-${p}`), 'wrtkit-site-freifunk-musterstadt'])
       expect(built.stdout).toMatch(new RegExp(`^${name}\\s+\\S+\\s+all\\s`, 'm'));
@@ -89,6 +91,16 @@ describe('wrtkit build site.example.yaml', () => {
       readdirSync(keyDir).find((f) => f.endsWith('.pub'))!,
     );
     const feed = join(out, 'feed');
+    // the feed carries its public key for whoever serves or mirrors it (and for ImageBuilders)
+    expect(
+      readFileSync(
+        join(
+          feed,
+          readdirSync(keyDir).find((f) => f.endsWith('.pub'))!,
+        ),
+        'utf8',
+      ),
+    ).toBe(readFileSync(pub, 'utf8'));
     const ok = spawnSync(signify!, ['-V', '-p', pub, '-m', join(feed, 'Packages'), '-x', join(feed, 'Packages.sig')], {
       encoding: 'utf8',
     });

@@ -36,6 +36,7 @@ function fakeImageBuilder(): string {
   );
   writeFileSync(join(ib, '.profiles.mk'), 'DEVICE_roomy_IMAGE_SIZE := 16000k\nDEVICE_tight_IMAGE_SIZE := 3100k\n');
   writeFileSync(join(ib, 'repositories.conf'), 'src/gz openwrt_core https://downloads.openwrt.org/x\n');
+  writeFileSync(join(ib, '.config'), 'CONFIG_TARGET_BOARD="x86"\nCONFIG_TARGET_SUBTARGET="64"\n');
   return ib;
 }
 
@@ -84,7 +85,10 @@ describe('flash budget', () => {
       community: { name: 'x' },
       plugins: {},
       packages: ['luci-ssl'],
-      targets: [{ target: 'x86/64', profiles: ['roomy', 'tight', 'unsized'], flash_kib: { unsized: 99999 } }],
+      targets: [
+        { target: 'x86/64', profiles: ['roomy', 'tight', 'unsized'], flash_kib: { unsized: 99999 } },
+        { target: 'ath79/generic', profiles: ['tplink_archer-c7-v5'] },
+      ],
     } as unknown as Site;
     const ok = await buildImages(site, [pkg('wrtkit', 150), pkg('wrtkit-offload', 50)], ib, out, join(tmp, 'feed'), progress);
     expect(ok).toBe(false);
@@ -102,5 +106,8 @@ describe('flash budget', () => {
     // the site's flash_kib is used when the ImageBuilder does not know the profile
     expect(text).toContain('x86/64 unsized: fits: the wrtkit packages need 200 KiB, 96999 KiB are free');
     expect(readFileSync(join(ib, 'repositories.conf'), 'utf8')).toBe(reposBefore);
+    // an ImageBuilder builds one target: the others are skipped, and said so
+    expect(text).toContain('ath79/generic: skipped (this ImageBuilder is for x86/64');
+    expect(existsSync(join(out, 'images/ath79'))).toBe(false);
   });
 });
