@@ -391,17 +391,22 @@ try {
     for (let i = 0; i < 100 && (await daemon.status()).flows > 0; i++) await new Promise((r) => setTimeout(r, 50));
   }
 
-  async function rateRound() {
-    await echoTimes();
+  /**
+   * One burst: the client script opens `count` flows to `port` (the server records when
+   * each was first seen); the daemon's status before and after, its log lines from the
+   * start, the client's RESULT and the server's first-seen times.
+   */
+  async function burst(script, port, count, server) {
+    await echoTimes(server);
     const before = await daemon.status();
     const from = daemon.lines.length;
     const proc = client.spawn([
       process.execPath,
       '-e',
-      RATE_CLIENT,
+      script,
       A.server,
-      String(PORT),
-      String(nFlows),
+      String(port),
+      String(count),
       String(keepaliveMs),
       String(windowMs),
     ]);
@@ -409,14 +414,44 @@ try {
     await proc.exited;
     await new Promise((r) => setTimeout(r, 100)); // the last log lines
     const after = await daemon.status();
-    const echoed = await echoTimes();
+    const seenAt = await echoTimes(server);
     const res = JSON.parse(line.slice(7));
     const t0 = BigInt(res.t0);
-    const since = (ns) => (ns === undefined ? -1 : Number(ns - t0) / 1e3);
+    return {
+      before,
+      after,
+      lines: daemon.lines.slice(from),
+      res,
+      t0,
+      seenAt,
+      since: (ns) => (ns === undefined ? -1 : Number(ns - t0) / 1e3),
+    };
+  }
+
+  /** The time by which `share` of `n` flows had it (NaN if fewer did). */
+  const timeAt = (values, share, n) => {
+    const k = Math.ceil(share * n);
+    return values.length >= k ? [...values].sort((a, b) => a - b)[k - 1] : NaN;
+  };
+
+  /** What the daemon's event counters did over a burst. */
+  const eventDeltas = (before, after) => ({
+    seen: after.events.seen - before.events.seen,
+    events: after.stats.event - before.stats.event,
+    lost: after.stats.event_lost - before.stats.event_lost,
+    refused: Object.fromEntries(
+      Object.entries(after.events.refused)
+        .map(([k, v]) => [k, v - (before.events.refused[k] ?? 0)])
+        .filter(([, v]) => v > 0),
+    ),
+  });
+
+  async function rateRound() {
+    const { before, after, lines, res, t0, seenAt: echoed, since } = await burst(RATE_CLIENT, PORT, nFlows);
     const ports = new Map(
       res.flows.map(([port, sent, echo]) => [port, { sent, echo: since(echoed.get(port)), back: echo, off: -1 }]),
     );
-    for (const { ns, text } of daemon.lines.slice(from)) {
+    for (const { ns, text } of lines) {
       const m = OFFLOADED.exec(text);
       const f = m && ports.get(portOf(m));
       if (f && f.off < 0) f.off = Number(ns - t0) / 1e3;
@@ -424,15 +459,7 @@ try {
     const flows = [...ports.values()];
     const echoes = flows.filter((f) => f.echo >= 0).map((f) => f.echo / 1e3);
     const offs = flows.filter((f) => f.off >= 0).map((f) => f.off / 1e3);
-    const at = (values, share) => {
-      const k = Math.ceil(share * nFlows);
-      return values.length >= k ? [...values].sort((a, b) => a - b)[k - 1] : NaN;
-    };
-    const refused = Object.fromEntries(
-      Object.entries(after.events.refused)
-        .map(([k, v]) => [k, v - (before.events.refused[k] ?? 0)])
-        .filter(([, v]) => v > 0),
-    );
+    const at = (values, share) => timeAt(values, share, nFlows);
     return {
       sendMs: Math.max(...flows.map((f) => f.sent)) / 1e3,
       echoed: echoes.length,
@@ -449,43 +476,28 @@ try {
       off90: at(offs, 0.9),
       offAll: at(offs, 1),
       lags: flows.filter((f) => f.echo >= 0 && f.off >= 0 && f.off < keepaliveMs * 1e3).map((f) => (f.off - f.echo) / 1e3),
-      seen: after.events.seen - before.events.seen,
-      events: after.stats.event - before.stats.event,
-      lost: after.stats.event_lost - before.stats.event_lost,
-      refused,
+      ...eventDeltas(before, after),
     };
   }
 
   async function tcpRateRound() {
-    await echoTimes(tcpServer);
-    const before = await daemon.status();
-    const from = daemon.lines.length;
-    const proc = client.spawn([
-      process.execPath,
-      '-e',
-      RATE_TCP_CLIENT,
-      A.server,
-      String(TCP_PORT),
-      String(tcpFlows),
-      String(keepaliveMs),
-      String(windowMs),
-    ]);
-    const [line] = await proc.waitFor(/^RESULT /, { timeoutMs: windowMs + 60_000 });
-    await proc.exited;
-    await new Promise((r) => setTimeout(r, 100)); // the last log lines
-    const after = await daemon.status();
-    const accepted = await echoTimes(tcpServer);
-    const res = JSON.parse(line.slice(7));
-    const t0 = BigInt(res.t0);
+    const {
+      before,
+      after,
+      lines,
+      res,
+      t0,
+      seenAt: accepted,
+      since,
+    } = await burst(RATE_TCP_CLIENT, TCP_PORT, tcpFlows, tcpServer);
     const end = t0 + BigInt(windowMs) * 1_000_000n;
-    const since = (ns) => (ns === undefined ? -1 : Number(ns - t0) / 1e3);
     const ports = new Map(
       res.flows.map(([port, called, connected]) => [
         port,
         { called, connected, acc: since(accepted.get(port)), off: -1, last: '', undone: [] },
       ]),
     );
-    for (const { ns, text } of daemon.lines.slice(from)) {
+    for (const { ns, text } of lines) {
       const m = TCP_LINE.exec(text);
       if (!m || ns >= end) continue;
       const f = ports.get(m[5] ? (m[1] === A.client ? Number(m[2]) : Number(m[4])) : Number(m[7]));
@@ -495,10 +507,7 @@ try {
       f.last = m[5] ?? m[8];
     }
     const flows = [...ports.values()];
-    const at = (values, share) => {
-      const k = Math.ceil(share * tcpFlows);
-      return values.length >= k ? [...values].sort((a, b) => a - b)[k - 1] : NaN;
-    };
+    const at = (values, share) => timeAt(values, share, tcpFlows);
     const accs = flows.filter((f) => f.acc >= 0).map((f) => f.acc / 1e3);
     const ests = flows.filter((f) => f.called >= 0).map((f) => f.called / 1e3);
     const offs = flows.filter((f) => f.off >= 0).map((f) => f.off / 1e3);
@@ -520,14 +529,7 @@ try {
       off90: at(offs, 0.9),
       offAll: at(offs, 1),
       lags: flows.filter((f) => f.called >= 0 && f.off >= 0 && f.off < keepaliveMs * 1e3).map((f) => (f.off - f.called) / 1e3),
-      seen: after.events.seen - before.events.seen,
-      events: after.stats.event - before.stats.event,
-      lost: after.stats.event_lost - before.stats.event_lost,
-      refused: Object.fromEntries(
-        Object.entries(after.events.refused)
-          .map(([k, v]) => [k, v - (before.events.refused[k] ?? 0)])
-          .filter(([, v]) => v > 0),
-      ),
+      ...eventDeltas(before, after),
     };
   }
 
