@@ -41,7 +41,6 @@
 #include <bpf/libbpf.h>
 
 #include "../../ebpf/offload/offload.h"
-#include "../../ebpf/offload/settings.h"
 #include "../../ebpf/offload/test/harness.h"
 
 #define MAX_PACKET 4096
@@ -159,19 +158,13 @@ static void cmd_time(char **argv, int argc)
 static void command(char *line)
 {
 	char *argv[8];
-	int argc = 0;
+	int argc = split_words(line, argv, 8);
 
-	for (char *tok = strtok(line, " \t\r\n"); tok && argc < 8; tok = strtok(NULL, " \t\r\n"))
-		argv[argc++] = tok;
 	if (argc == 0)
 		return reply_error("empty command");
 
 	if (!strcmp(argv[0], "set")) {
-		int err = argc == 3 && !loaded ? offload_set_setting(offload, argv[1], strtoull(argv[2], NULL, 0)) : -EINVAL;
-
-		if (err)
-			return reply_error("set %s: %s", argc > 1 ? argv[1] : "", strerror(-err));
-		printf("{\"ok\":true}\n");
+		command_set(offload, loaded, argc, argv);
 	} else if (!strcmp(argv[0], "load")) {
 		int err = bpf_object__load(offload);
 

@@ -225,18 +225,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 
 int ct_events_read(void)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-
-	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(event_sock, buf, sizeof(buf));
-
-		if (len < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			return -errno; /* ENOBUFS: events were lost */
-		}
-		mnl_cb_run(buf, (size_t)len, 0, 0, event_cb, NULL);
-	}
+	return netlink_drain(event_sock, event_cb); /* -ENOBUFS: events were lost */
 }
 
 static uint32_t read_sysctl(const char *name, uint32_t fallback)

@@ -12,7 +12,7 @@
  *   rtnl.c       rtnetlink: link cache, route and neighbour look-ups, change events
  *   flows.c      the flow table: setup from events, policy, teardown, refresh
  *   csum.c       the checksum deltas of the datapath's contract
- *   util.c       logging, addresses, time
+ *   util.c       logging, addresses, time, netlink event draining
  */
 #ifndef OFFLOADD_H
 #define OFFLOADD_H
@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <net/if.h>
 #include <jansson.h>
+#include <libmnl/libmnl.h>
 
 #include "offload.h"
 
@@ -31,6 +32,9 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern enum log_level log_level;
 
 void logmsg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs every message waiting on a non-blocking netlink event socket through cb: 0 once it
+ * is drained, else -errno (-ENOBUFS: the kernel dropped events, the caller resyncs). */
+int netlink_drain(struct mnl_socket *sock, mnl_cb_t cb);
 #define log_error(...) logmsg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) logmsg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) logmsg(LOG_INFO, __VA_ARGS__)

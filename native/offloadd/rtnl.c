@@ -565,23 +565,14 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 
 int rtnl_events_read(void)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-
 	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(event_sock, buf, sizeof(buf));
+		int err = netlink_drain(event_sock, event_cb);
 
-		if (len < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			if (errno == ENOBUFS) {
-				/* lost events: read the links again, re-resolve everything */
-				log_warn("rtnetlink events lost: resynchronising");
-				links_dump();
-				flows_route_changed();
-				continue;
-			}
-			return -errno;
-		}
-		mnl_cb_run(buf, (size_t)len, 0, 0, event_cb, NULL);
+		if (err != -ENOBUFS)
+			return err;
+		/* lost events: read the links again, re-resolve everything */
+		log_warn("rtnetlink events lost: resynchronising");
+		links_dump();
+		flows_route_changed();
 	}
 }

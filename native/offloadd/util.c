@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Logging (one line per event on stderr), addresses and MACs, the monotonic clock. */
+/* Logging (one line per event on stderr), addresses and MACs, the monotonic clock, draining netlink event sockets. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,4 +95,17 @@ bool prefix_match(uint8_t family, const uint8_t *prefix, int len, const uint8_t 
 		return (prefix[bytes] & mask) == (addr[bytes] & mask);
 	}
 	return true;
+}
+
+int netlink_drain(struct mnl_socket *sock, mnl_cb_t cb)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(sock, buf, sizeof(buf));
+
+		if (len < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		mnl_cb_run(buf, (size_t)len, 0, 0, cb, NULL);
+	}
 }

@@ -9,7 +9,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <bpf/libbpf.h>
+
+#include "../settings.h"
 
 /* One error line, {"ok":false,"error":"..."}; characters JSON would need escaped become spaces. */
 static void reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
@@ -43,6 +48,26 @@ static inline int parse_hex(const char *hex, void *buf, size_t max)
 		out[i] = byte;
 	}
 	return len / 2;
+}
+
+/* A command line split at blanks into at most max words (in place); the count. */
+static inline int split_words(char *line, char **argv, int max)
+{
+	int argc = 0;
+
+	for (char *tok = strtok(line, " \t\r\n"); tok && argc < max; tok = strtok(NULL, " \t\r\n"))
+		argv[argc++] = tok;
+	return argc;
+}
+
+/* `set NAME VALUE`: a const volatile setting of obj, before it is loaded. */
+static inline void command_set(struct bpf_object *obj, int loaded, int argc, char **argv)
+{
+	int err = argc == 3 && !loaded ? offload_set_setting(obj, argv[1], strtoull(argv[2], NULL, 0)) : -EINVAL;
+
+	if (err)
+		return reply_error("set %s: %s", argc > 1 ? argv[1] : "", strerror(-err));
+	printf("{\"ok\":true}\n");
 }
 
 #endif

@@ -58,7 +58,6 @@
 #include <bpf/libbpf.h>
 
 #include "../offload.h"
-#include "../settings.h"
 #include "harness.h"
 
 #define MAX_PACKET 4096
@@ -493,19 +492,13 @@ static void cmd_recv(char **argv, int argc)
 static void command(char *line)
 {
 	char *argv[8];
-	int argc = 0;
+	int argc = split_words(line, argv, 8);
 
-	for (char *tok = strtok(line, " \t\r\n"); tok && argc < 8; tok = strtok(NULL, " \t\r\n"))
-		argv[argc++] = tok;
 	if (argc == 0)
 		return reply_error("empty command");
 
 	if (!strcmp(argv[0], "set")) {
-		int err = argc == 3 && !loaded ? offload_set_setting(obj, argv[1], strtoull(argv[2], NULL, 0)) : -EINVAL;
-
-		if (err)
-			return reply_error("set %s: %s", argc > 1 ? argv[1] : "", strerror(-err));
-		printf("{\"ok\":true}\n");
+		command_set(obj, loaded, argc, argv);
 	} else if (!strcmp(argv[0], "load")) {
 		int err = reuse_pinned_devmaps(obj);
 
