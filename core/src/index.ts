@@ -38,6 +38,8 @@ export { FakeClock } from './clock/fake-clock.js';
 export type { LogFields, LogLevel, LogRecord, LogSink, Logger } from './log/logger.js';
 export type { StateStore } from './state/store.js';
 export type { PluginProcesses } from './system/processes.js';
+export { Supervisor } from './system/supervisor.js';
+export type { SupervisorInfo, SupervisorOptions } from './system/supervisor.js';
 export { UciPackage, UciSection, exportUci, parseUci } from './uci/index.js';
 export type { UciChange } from './uci/index.js';
 export type { ChildProcess, Platform, ProcessResult, Processes, RunOptions } from './platform/platform.js';

@@ -28,6 +28,7 @@ export {
   percentDecode,
   replies,
   serveHttp,
+  Supervisor,
 } from '@wrtkit/core';
 export type {
   ArgsOf,
@@ -76,6 +77,8 @@ export type {
   ShutdownInfo,
   StateStore,
   StationEvent,
+  SupervisorInfo,
+  SupervisorOptions,
   TapOptions,
   TapView,
   Teardown,

@@ -8,10 +8,16 @@
  * reports the client's next packets as new flows, and conntrack (still ESTABLISHED) would
  * let the daemon offload them again, past the firewall that now refuses the client.
  */
-import type { Cancel, ClientAuthorizationEvent, Clock, Logger, PluginProcesses } from '@wrtkit/sdk';
+import {
+  type Cancel,
+  type ClientAuthorizationEvent,
+  type Clock,
+  type Logger,
+  type PluginProcesses,
+  Supervisor,
+} from '@wrtkit/sdk';
 import { type Connect, ControlClient, DaemonError } from './control.js';
 import type { Config } from './generated/config.js';
-import { DaemonSupervisor } from './supervisor.js';
 
 export type Settings = Config['offload'];
 
@@ -81,7 +87,7 @@ export interface OffloadDeps {
 export class Offload {
   private settings: Settings | undefined;
   private client: ControlClient | undefined;
-  private readonly supervisor: DaemonSupervisor;
+  private readonly supervisor: Supervisor;
   private readonly tcFallback = new Set<string>();
   /** Clients that lost their authorization (lower-case MACs, oldest first): excluded. */
   private readonly deauthorized = new Set<string>();
@@ -96,9 +102,15 @@ export class Offload {
     for (const mac of Array.isArray(saved) ? (saved as unknown[]) : []) {
       if (typeof mac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) this.deauthorized.add(mac);
     }
-    this.supervisor = new DaemonSupervisor(deps.processes, deps.clock, deps.log, () => {
+    this.supervisor = new Supervisor({
+      name: 'offloadd',
+      processes: deps.processes,
+      clock: deps.clock,
+      log: deps.log,
       // a new daemon knows nothing: configure it
-      this.configuring = this.configure();
+      onStarted: () => {
+        this.configuring = this.configure();
+      },
     });
   }
 

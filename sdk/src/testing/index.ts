@@ -204,3 +204,4 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
 }
 
 export { FakeClock };
+export { type FakeChild, fakeProcesses } from './fake-processes.js';

@@ -1,12 +1,11 @@
 // The Offload core with a running (fake) daemon that does not answer its first configure
 // (not listening yet, busy): configure is tried again after CONFIGURE_RETRY_MS.
 import { createNodePlatform } from '@wrtkit/core/platform/node';
-import { FakeClock } from '@wrtkit/sdk/testing';
+import { FakeClock, fakeProcesses } from '@wrtkit/sdk/testing';
 import { afterEach, expect, it } from 'vitest';
 import { REQUEST_TIMEOUT_MS } from '../../src/control.js';
 import { CONFIGURE_RETRY_MS, Offload, type Settings } from '../../src/offload.js';
 import { FakeDaemon } from './fake-daemon.js';
-import { fakeProcesses } from './fake-processes.js';
 
 const platform = await createNodePlatform([]);
 const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as never;

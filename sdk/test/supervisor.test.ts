@@ -1,10 +1,11 @@
-// The daemon supervisor with fake children and a fake clock: argv as given, stderr lines
+// The Supervisor (core/src/system/supervisor.ts) with fake children and a fake clock: argv as given, stderr lines
 // into the log by level, a crash restarted after 1 s, 2 s, 4 s …, stop() with SIGTERM
 // and no restart after it.
-import { FakeClock } from '@wrtkit/sdk/testing';
+import { Supervisor } from '@wrtkit/sdk';
+import { FakeClock, fakeProcesses } from '@wrtkit/sdk/testing';
 import { describe, expect, it } from 'vitest';
-import { DaemonSupervisor, RESTART_INITIAL_MS } from '../../src/supervisor.js';
-import { fakeProcesses } from './fake-processes.js';
+
+const RESTART_INITIAL_MS = 1000;
 
 function recordingLog() {
   const lines: string[] = [];
@@ -29,13 +30,13 @@ const ARGV = [
   '/sys/fs/bpf/x',
 ];
 
-describe('DaemonSupervisor', () => {
+describe('Supervisor', () => {
   it('spawns the argv, logs stderr by level, restarts a crashed daemon with backoff, stops with SIGTERM', async () => {
     const clock = new FakeClock();
     const processes = fakeProcesses();
     const { lines, log } = recordingLog();
     let started = 0;
-    const sup = new DaemonSupervisor(processes, clock, log, () => started++);
+    const sup = new Supervisor({ name: 'offloadd', processes, clock, log, onStarted: () => started++ });
     await sup.start(ARGV);
     expect(processes.children.map((c) => c.argv)).toEqual([ARGV]);
     expect(started).toBe(1);
@@ -72,7 +73,7 @@ describe('DaemonSupervisor', () => {
   it('the same argv again leaves the daemon alone; another argv restarts it', async () => {
     const clock = new FakeClock();
     const processes = fakeProcesses();
-    const sup = new DaemonSupervisor(processes, clock, recordingLog().log, () => undefined);
+    const sup = new Supervisor({ name: 'offloadd', processes, clock, log: recordingLog().log });
     await sup.start(ARGV);
     await sup.start([...ARGV]);
     expect(processes.children).toHaveLength(1);
@@ -86,8 +87,9 @@ describe('DaemonSupervisor', () => {
     const clock = new FakeClock();
     let tries = 0;
     const { lines, log } = recordingLog();
-    const sup = new DaemonSupervisor(
-      {
+    const sup = new Supervisor({
+      name: 'offloadd',
+      processes: {
         spawn: () => {
           tries++;
           throw new Error('ENOENT');
@@ -95,11 +97,10 @@ describe('DaemonSupervisor', () => {
       },
       clock,
       log,
-      () => undefined,
-    );
+    });
     await sup.start(ARGV);
     expect(tries).toBe(1);
-    expect(lines.some((l) => l.startsWith('error offload: cannot start offloadd'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('error cannot start offloadd'))).toBe(true);
     await clock.advance(1000);
     expect(tries).toBe(2);
     await clock.advance(2000);

@@ -1,4 +1,9 @@
-// Children that exit when the test says so (or on SIGTERM), for the supervisor.
+/**
+ * Fake children for unit tests of code that spawns daemons (a Supervisor, a plugin that
+ * runs a program): `children` in spawn order, each with its argv and options (call
+ * `options.onStderrLine?.(line)` to feed output) and `exit(code, signal?)`; SIGTERM ends
+ * one with code 0, as a well-behaved daemon does.
+ */
 import type { ChildProcess, ProcessResult, RunOptions } from '@wrtkit/core';
 
 export interface FakeChild extends ChildProcess {
@@ -7,7 +12,7 @@ export interface FakeChild extends ChildProcess {
   exit(code: number | null, signal?: number | null): void;
 }
 
-export function fakeProcesses() {
+export function fakeProcesses(): { children: FakeChild[]; spawn(argv: readonly string[], options?: RunOptions): ChildProcess } {
   const children: FakeChild[] = [];
   return {
     children,
