@@ -7,7 +7,7 @@ import { REPO_ROOT, scratch } from './helpers.js';
 describe('availablePlugins', () => {
   it("lists this repository's plugins and examples by wrtkit name", () => {
     const plugins = availablePlugins(REPO_ROOT);
-    expect(plugins.map((p) => p.name)).toEqual(['beat-counter', 'dynapoint', 'heartbeat', 'offload', 'pirania-nftables']);
+    expect(plugins.map((p) => p.name)).toEqual(['beat-counter', 'dynapoint', 'heartbeat', 'mptcp', 'offload', 'pirania-nftables']);
     const pirania = plugins.find((p) => p.name === 'pirania-nftables');
     expect(pirania).toMatchObject({
       packageName: '@wrtkit/plugin-pirania-nftables',

@@ -14,7 +14,7 @@ import {
 import { REPO_ROOT, scratch, writeSite } from './helpers.js';
 
 const plugins = availablePlugins(REPO_ROOT);
-const AVAILABLE = 'available: beat-counter, dynapoint, heartbeat, offload, pirania-nftables';
+const AVAILABLE = 'available: beat-counter, dynapoint, heartbeat, mptcp, offload, pirania-nftables';
 const USIGN_KEY = 'RWSyYvqhmoh3gFQMeVq4h9CZBrOxEWkxFk0j/Wq9AUJvBRwuh3bzklDY';
 const PEM_KEY = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n';
 

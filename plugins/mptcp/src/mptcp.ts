@@ -414,6 +414,8 @@ export class Mptcp {
     }
     const ofPath = (p: PathRuntime) =>
       subflows.filter((f) => f.dev === p.device || (p.address !== undefined && f.local === p.address));
+    const pathOf = (f: (typeof subflows)[number]): string | undefined =>
+      this.paths.find((p) => f.dev === p.device || (p.address !== undefined && f.local === p.address))?.plan.name;
     const connections = new Map<string, typeof subflows>();
     for (const f of subflows) {
       const key = f.token ?? `${f.local}:${f.localPort}`;
@@ -449,6 +451,8 @@ export class Mptcp {
       connections: [...connections].map(([token, flows]) => ({
         token,
         subflows: flows.map((f) => ({
+          // the first subflow is not bound to a device (it follows the main route): its address says the path
+          ...(pathOf(f) !== undefined ? { path: pathOf(f) } : {}),
           local: `${f.local}:${f.localPort}`,
           remote: `${f.remote}:${f.remotePort}`,
           ...(f.dev !== undefined ? { device: f.dev } : {}),
