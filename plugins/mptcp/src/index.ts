@@ -26,6 +26,7 @@ export default definePlugin<Config>({
   setup(ctx) {
     const mptcp = new Mptcp({
       net: new IpNet(ctx.processes, ctx.platform),
+      marker: { load: () => ctx.state.get<boolean>('applied') === true, save: (applied) => ctx.state.set('applied', applied) },
       resolver: new NetifdResolver(ctx.ubus),
       processes: ctx.processes,
       fs: ctx.platform.fs,

@@ -56,8 +56,15 @@ export interface PathRuntime {
   since: number;
 }
 
+/** Whether this plugin has something applied, kept across restarts (a crashed run's leftovers are removed at the next start). */
+export interface AppliedMarker {
+  load(): boolean;
+  save(applied: boolean): void;
+}
+
 export interface MptcpDeps {
   net: Net;
+  marker?: AppliedMarker;
   resolver: InterfaceResolver;
   processes: Pick<PluginProcesses, 'spawn'>;
   fs: Platform['fs'];
@@ -110,8 +117,11 @@ export class Mptcp {
    */
   apply(config: Config): Promise<void> {
     return this.serial(async () => {
-      // what the previous config made (or, at the first apply, what a crashed run may have left)
-      await this.takeDown(this.settings ?? config.mptcp);
+      // what the previous config made, or what a crashed run left (its marker is still set),
+      // or anything in the way of what this config will make; a router that never enabled
+      // the plugin is left alone (its MPTCP endpoints may be someone else's)
+      const previous = this.settings;
+      if (previous || config.mptcp.enabled || this.deps.marker?.load() === true) await this.takeDown(previous ?? config.mptcp);
       this.settings = config.mptcp;
       if (!config.mptcp.enabled) {
         this.lastError = undefined;
@@ -216,6 +226,7 @@ export class Mptcp {
     this.planned = pl;
     this.paths = paths;
     this.applied = true;
+    this.deps.marker?.save(true);
     const { net, log } = this.deps;
     this.limitsBefore = await net.limits();
     await net.setLimits({ subflows: s.subflows, addAddrAccepted: s.add_addr_accepted });
@@ -288,7 +299,8 @@ export class Mptcp {
         changes.push(`${p.plan.name}: rule from ${p.address}`);
       }
       p.ruleSource = p.address;
-      const stale = ep !== undefined && (ep.address !== p.address || p.flapped || p.endpoint === undefined);
+      const stale =
+        ep !== undefined && (ep.address !== p.address || ep.dev !== p.device || p.flapped || p.endpoint === undefined);
       if (stale) {
         await net.deleteEndpoint(p.plan.id);
         p.removedAt = clock.monotonic();
@@ -395,6 +407,7 @@ export class Mptcp {
     }
     this.planned = undefined;
     this.mainPath = undefined;
+    if (problems.length === 0) this.deps.marker?.save(false);
     if (problems.length > 0) log.warn('mptcp: could not remove everything', { problems: problems.join('; ') });
     else if (wasApplied) log.info('mptcp taken down');
   }

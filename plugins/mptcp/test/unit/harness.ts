@@ -46,7 +46,7 @@ export const PATHS = [
 
 export type ProxyBehaviour = 'listen' | 'no-mptcp' | 'error' | 'silent';
 
-export function setup(behaviour: ProxyBehaviour = 'listen') {
+export function setup(behaviour: ProxyBehaviour = 'listen', marker = { applied: false }) {
   const clock = new FakeClock();
   const net = new FakeNet();
   net.link('lan', true, ['10.1.0.1']);
@@ -71,11 +71,12 @@ export function setup(behaviour: ProxyBehaviour = 'listen') {
   const { lines, log } = quietLog();
   const mptcp = new Mptcp({
     net,
+    marker: { load: () => marker.applied, save: (applied) => void (marker.applied = applied) },
     resolver: { netifd: () => Promise.resolve(undefined) },
     processes,
     fs: fs as unknown as Platform['fs'],
     clock,
     log,
   });
-  return { clock, net, fs, spawned, mptcp, lines };
+  return { clock, net, fs, spawned, mptcp, lines, marker };
 }

@@ -181,13 +181,30 @@ describe('bad input: a clear error and nothing half-applied', () => {
     expect(t.net.leftovers()).toEqual([]);
   });
 
-  it('a leftover of a crashed run (rule, routes, endpoint, nft) is removed before applying', async () => {
-    const t = setup();
+  it('a crashed run (its marker still set) is cleaned up at the next start, even when now disabled', async () => {
+    const t = setup('listen', { applied: true });
     t.net.rules_.push({ priority: 9005, src: '10.9.9.9', table: '185', protocol: '91' });
     t.net.table(185).set('0.0.0.0/0', { dst: '0.0.0.0/0', dev: 'p1' });
     t.net.endpoints_.push({ id: 5, address: '10.9.9.9', flags: ['subflow'] });
     t.net.nftScript = 'old';
     await t.mptcp.apply(config({ ...CLIENT, enabled: false }, PATHS));
+    expect(t.net.leftovers()).toEqual([]);
+    expect(t.marker.applied).toBe(false);
+  });
+
+  it('a router that never enabled the plugin keeps its own MPTCP endpoints', async () => {
+    const t = setup();
+    t.net.endpoints_.push({ id: 1, address: '10.9.9.9', flags: ['signal'] });
+    await t.mptcp.apply(config({ ...CLIENT, enabled: false }, PATHS));
+    expect(t.net.endpoints_).toHaveLength(1);
+  });
+
+  it('applied is remembered (for the crash case) and cleared by a clean stop', async () => {
+    const t = setup();
+    await t.mptcp.apply(config(CLIENT, PATHS));
+    expect(t.marker.applied).toBe(true);
+    await t.mptcp.stop();
+    expect(t.marker.applied).toBe(false);
     expect(t.net.leftovers()).toEqual([]);
   });
 });
