@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NODE ?= node
 QJS ?= .cache/qjs/bin/qjs
 
-.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania bench-dynapoint bench-offload bench-firmware firmware clean help
+.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania bench-dynapoint bench-offload bench-mptcp bench-firmware firmware clean help
 
 all: build
 
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-pirania  pirania-nftables: nft set fill, throughput through the gate, voucher → first packet (root, ~2 min)"
 	@echo "make bench-dynapoint  dynapoint: uplink loss/return detection latency vs its bound, CPU per probe round, node and qjs (root, ~6 min)"
 	@echo "make bench-offload  offload: datapath ns/packet (BPF_PROG_TEST_RUN), flow-setup rate and latency, lab throughput + CPU vs plain forwarding and nftables NAT (root, ~6 min)"
+	@echo "make bench-mptcp  mptcp: aggregate goodput vs the sum of the paths (2/3 paths, equal/unequal, both directions), failover gap (root, ~10 min)"
 	@echo "make bench-firmware  firmware-build: wrtkit build of site.example.yaml per step vs bundling alone, bundle and .ipk sizes, reproducibility (~1 min)"
 	@echo "make firmware SITE=site.yaml [KEY=keys/x.sec] [IMAGEBUILDER=dir]  packages, signed feed, source feed (and images) from a site file into firmware/<site> (docs/building-firmware.md)"
 	@echo "make build   bundles into build/ (host: build/wrtkit.js, plugins: build/plugins/<name>)"
@@ -84,6 +85,12 @@ bench-offload: deps
 	@$(NODE) bench/offload/testrun.mjs
 	@$(NODE) bench/offload/setup.mjs
 	@$(NODE) bench/offload/throughput.mjs
+
+# mptcp (root): two lab routers joined by shaped paths; goodput through the plugin as a
+# fraction of the paths' own plain-TCP goodput measured in the same run (2 and 3 paths,
+# equal and unequal, both directions) and the failover gap when a path is lost
+bench-mptcp: build
+	@$(NODE) bench/mptcp/aggregate.mjs
 
 # firmware-build (no root; clang for the eBPF objects): `wrtkit build` of
 # firmware-build/site.example.yaml, 3 rounds, each step timed against bundling the same

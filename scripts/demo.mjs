@@ -8,13 +8,16 @@
 // It shows the host booting the plugins from their bundles and UCI files, serving them on
 // ubus, a hook one plugin offers and another taps, composition applied once, a config
 // change, an invalid change kept out, a plugin that throws isolated and restarted, the
-// pirania, dynapoint and offload plugins doing their jobs, and the same bundle on QuickJS; then it tears the lab down and checks nothing is left behind.
+// pirania, dynapoint and offload plugins doing their jobs, the same bundle on QuickJS, and
+// mptcp aggregating two paths between two more routers; then it tears the labs down and
+// checks nothing is left behind.
 // Without root (no namespaces) it runs scripts/demo-local.mjs instead.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { mptcpStep } from './demo-mptcp.mjs';
 
 const repo = resolve(import.meta.dirname, '..');
 const bundle = join(repo, 'build/wrtkit.js');
@@ -129,6 +132,7 @@ s.on('error', (e) => console.log('RESULT ' + JSON.stringify({ ok: false, error: 
 
 let exitCode = 0;
 let bpffs;
+let mptcpPrefix;
 try {
   console.log(c('1', 'wrtkit demo: a virtual router made of network namespaces'));
   console.log(`  laptop (192.168.1.10) ── lan │ router │ wan ── isp (100.64.0.1), 50 Mbit/s uplink; lab ${lab.prefix}`);
@@ -163,7 +167,7 @@ try {
   const flush = () => {
     for (; shown < host.lines.length; shown++) show(host.lines[shown]);
   };
-  await host.waitForLog(/ready plugins=5 failed=0/);
+  await host.waitForLog(/ready plugins=6 failed=0/);
   await host.waitForLog(/heartbeat: beat count=2/);
   flush();
   check(host.matching(/serving objects on ubus/).length > 0, 'the host serves its objects on ubus');
@@ -517,6 +521,9 @@ try {
     check(false, `qjs not found at ${qjs} (scripts/fetch-qjs.sh)`);
   }
   await ubusd.stop();
+
+  step('10. mptcp: two routers, two 10 Mbit/s paths, plain TCP aggregated over kernel MPTCP');
+  mptcpPrefix = await mptcpStep({ repo, check, c, indent });
 } catch (error) {
   console.error(c('31', `demo failed: ${error?.stack ?? error}`));
   exitCode = 1;
@@ -524,7 +531,8 @@ try {
   if (bpffs) spawnSync('umount', ['-l', bpffs]);
   await lab.destroy();
   const left = leftovers(lab.prefix);
-  const clean = left.namespaces.length === 0 && left.processes.length === 0 && left.dirs.length === 0;
+  const leftMptcp = mptcpPrefix ? leftovers(mptcpPrefix) : { namespaces: [], processes: [], dirs: [] };
+  const clean = [left, leftMptcp].every((l) => l.namespaces.length === 0 && l.processes.length === 0 && l.dirs.length === 0);
   summary.push([clean, 'the lab is gone: no namespaces, processes or files left']);
   console.log(`\n${c('1', 'Summary')}`);
   for (const [ok, what] of summary) console.log(`  ${ok ? c('32', '✓') : c('31', '✗')} ${what}`);
