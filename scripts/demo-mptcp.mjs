@@ -5,24 +5,11 @@
 // own lab, torn down at the end (demo.mjs checks nothing is left).
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 
-/** Runs the step; `check(ok, what)` records a summary line, `say(title, text)` prints. */
-export async function mptcpStep({ repo, check, c, indent }) {
+/** Runs the step; `check(ok, what)` records a summary line; `bundleTs(entry, outfile)` is demo.mjs's TypeScript bundler. */
+export async function mptcpStep({ repo, check, c, indent, bundleTs }) {
   const module = join(repo, '.cache/demo/mptcp-lab.mjs');
-  await build({
-    entryPoints: [join(repo, 'plugins/mptcp/test/lab/mptcp-lab.ts')],
-    outfile: module,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-    external: ['playwright-core'],
-    banner: {
-      js: "import { createRequire as createRequireForLab } from 'node:module'; const require = createRequireForLab(import.meta.url);",
-    },
-  });
+  await bundleTs(join(repo, 'plugins/mptcp/test/lab/mptcp-lab.ts'), module);
   const m = await import(module);
   const lab = await m.createMptcpLab({ rates: ['10mbit', '10mbit'] });
   try {

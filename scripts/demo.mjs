@@ -34,22 +34,26 @@ if (!existsSync(bundle)) {
   process.exit(1);
 }
 
-// The lab is the SDK's TypeScript; bundle it for this plain Node script.
+// The lab is the SDK's TypeScript; bundle it (and step 10's lab module) for this plain Node script.
+/** Bundles a TypeScript module of the repository into an ES module this script can import. */
+async function bundleTs(entry, outfile) {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'error',
+    // The browser helper's playwright-core stays a package (the demo does not start a browser).
+    external: ['playwright-core'],
+    banner: {
+      js: "import { createRequire as createRequireForLab } from 'node:module'; const require = createRequireForLab(import.meta.url);",
+    },
+  });
+}
 const labModule = join(repo, '.cache/demo/lab.mjs');
-await build({
-  entryPoints: [join(repo, 'sdk/src/lab/index.ts')],
-  outfile: labModule,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'error',
-  // The browser helper's playwright-core stays a package (the demo does not start a browser).
-  external: ['playwright-core'],
-  banner: {
-    js: "import { createRequire as createRequireForLab } from 'node:module'; const require = createRequireForLab(import.meta.url);",
-  },
-});
+await bundleTs(join(repo, 'sdk/src/lab/index.ts'), labModule);
 const { createLab, labSupported, leftovers } = await import(labModule);
 
 const support = labSupported();
@@ -523,7 +527,7 @@ try {
   await ubusd.stop();
 
   step('10. mptcp: two routers, two 10 Mbit/s paths, plain TCP aggregated over kernel MPTCP');
-  mptcpPrefix = await mptcpStep({ repo, check, c, indent });
+  mptcpPrefix = await mptcpStep({ repo, check, c, indent, bundleTs });
 } catch (error) {
   console.error(c('31', `demo failed: ${error?.stack ?? error}`));
   exitCode = 1;

@@ -509,23 +509,30 @@ export interface BaselineOptions {
 }
 
 /**
- * Plain TCP over path 1 alone, router to router (no LAN, no proxy, no MPTCP): iperf3
- * server on routerB bound to 10.100.1.2, client on routerA bound to 10.100.1.1.
- * Receiver-side Mbit/s.
+ * Plain TCP over path n alone, router to router (no LAN, no proxy, no MPTCP): iperf3
+ * server on routerB bound to 10.100.n.2, client on routerA bound to 10.100.n.1 (with the
+ * plugin applied, routerA's `from 10.100.n.1` rule keeps it on pN). Receiver-side Mbit/s:
+ * the path's own goodput, what an aggregate is compared with.
  */
-export async function singlePathBaseline(lab: Lab, options: BaselineOptions = {}): Promise<number> {
+export async function pathBaseline(lab: Lab, n: number, options: BaselineOptions = {}): Promise<number> {
+  checkPath(lab, n);
   const { reverse = false, seconds = 10, omit = 2 } = options;
   const json = await iperfRun(
-    `baseline iperf3 over p1${reverse ? ' -R' : ''}`,
+    `baseline iperf3 over ${pathDev(n)}${reverse ? ' -R' : ''}`,
     lab.node(NODES.routerB),
-    ['-B', ADDR.pathB(1)],
+    ['-B', ADDR.pathB(n)],
     lab.node(NODES.routerA),
-    ['-c', ADDR.pathB(1), '-B', ADDR.pathA(1), '-t', String(seconds), '-O', String(omit), ...(reverse ? ['-R'] : [])],
+    ['-c', ADDR.pathB(n), '-B', ADDR.pathA(n), '-t', String(seconds), '-O', String(omit), ...(reverse ? ['-R'] : [])],
     seconds + omit,
   );
   const bps = numAt(json, 'end', 'sum_received', 'bits_per_second');
   if (bps === undefined) throw new Error(`mptcp lab: baseline gave no end.sum_received: ${JSON.stringify(json).slice(0, 2000)}`);
   return bps / 1e6;
+}
+
+/** pathBaseline over path 1: the single-path goodput two equal paths are compared with. */
+export function singlePathBaseline(lab: Lab, options: BaselineOptions = {}): Promise<number> {
+  return pathBaseline(lab, 1, options);
 }
 
 /** One receiver-side interval of a transfer (seconds from the test's start). */
@@ -667,4 +674,34 @@ export function meanMbps(intervals: readonly Interval[], fromS: number, toS: num
 /** Start of the first interval starting at or after `afterS` whose rate is ≥ `mbps`; undefined when none. */
 export function firstTimeAbove(intervals: readonly Interval[], afterS: number, mbps: number): number | undefined {
   return intervals.find((i) => i.startS >= afterS && i.mbps >= mbps)?.startS;
+}
+
+/**
+ * Start of the first interval, from the one starting nearest `afterS` on (at most half an
+ * interval before it: an event lands on the interval grid wherever the transfer's start put
+ * it), from which every interval for `holdS` seconds — or until `untilS` or the transfer's
+ * end, when sooner — has a rate ≥ `mbps`; no interval starting at or after `untilS` counts.
+ * With `holdS` 0: the first such interval alone. Undefined when none.
+ */
+export function firstTimeSustained(
+  intervals: readonly Interval[],
+  afterS: number,
+  mbps: number,
+  holdS: number,
+  untilS = Number.POSITIVE_INFINITY,
+): number | undefined {
+  const list = intervals.filter((i) => i.startS >= afterS - (i.endS - i.startS) / 2 && i.startS < untilS);
+  for (let k = 0; k < list.length; k++) {
+    const start = list[k]!.startS;
+    const horizon = Math.min(start + holdS, untilS);
+    let held = true;
+    for (let j = k; j < list.length && (j === k || list[j]!.startS < horizon); j++) {
+      if (list[j]!.mbps < mbps) {
+        held = false;
+        break;
+      }
+    }
+    if (held) return start;
+  }
+  return undefined;
 }
