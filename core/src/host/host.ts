@@ -33,6 +33,7 @@ import { createPluginUbus } from '../ubus/scoped.js';
 import { UbusBridge } from './ubus-bridge.js';
 import { type HostSettings, loadHostSettings } from './host-config.js';
 import { createHostMethods } from './host-methods.js';
+import { HostapdService } from './hostapd-service.js';
 import { PluginRuntime, type PluginStatus } from './plugin-runtime.js';
 
 export interface HostOptions {
@@ -110,6 +111,8 @@ export class Host {
   private settings: HostSettings;
   /** Chosen once, at construction: a different backend takes a restart. */
   private readonly wireless: WirelessChoice | undefined;
+  /** The plain-hostapd backend's events and calls (`wrtkit.hostapd`). */
+  private readonly hostapd: HostapdService | undefined;
   private readonly plugins: PluginRuntime[] = [];
   private problems: WrtkitError[] = [];
   private control: ControlServer | undefined;
@@ -167,6 +170,19 @@ export class Host {
     );
     this.stoppedSignal = new Promise((resolve) => (this.resolveStopped = resolve));
     this.methods.register('wrtkit', createHostMethods(this));
+    if (this.wireless?.backend === 'hostapd' && options.mode !== 'describe') {
+      this.hostapd = new HostapdService({
+        platform: this.platform,
+        clock: this.clock,
+        log: this.log.child('hostapd'),
+        ctrlDir: this.settings.wireless.hostapdCtrlDir,
+        onStation: (event) =>
+          void this.hooks.station
+            .promise(event)
+            .catch((error: unknown) => this.log.warn('station hook failed', { error: messageOf(error) })),
+      });
+      this.methods.register('wrtkit.hostapd', this.hostapd.methods());
+    }
     this.ubus = new UbusBridge(this.methods, this.log);
     this.ubus.forwardEvents(this.hooks);
   }
@@ -208,6 +224,8 @@ export class Host {
     this.booted = true;
     await this.hooks.ready.promise();
     this.isReady = true;
+    // after ready: the plugins' station taps are in place before the first event
+    if (this.hostapd) await this.hostapd.start();
     this.phase = 'running';
     this.log.info('ready', {
       plugins: this.plugins.filter((p) => p.state === 'running').length,
@@ -299,6 +317,7 @@ export class Host {
     this.log.info('stopping', { reason: info.reason, ...(info.signal ? { signal: info.signal } : {}) });
     for (const plugin of this.plugins) this.cancelRetry(plugin);
     this.composer.stop();
+    this.hostapd?.stop();
     try {
       await this.hooks.shutdown.promise(info);
     } catch (error) {

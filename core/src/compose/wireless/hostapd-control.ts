@@ -92,8 +92,9 @@ export class CliHostapdControl implements HostapdControl {
 
   async request(ifname: string, command: string): Promise<string> {
     const path = join(this.ctrlDir, ifname);
-    // hostapd_cli's `set` takes the name and the value as two arguments, the value whole.
-    const words = command.startsWith('SET ') ? ['SET', ...splitOnce(command.slice(4))] : [command];
+    // hostapd_cli's `set` takes the name and the value as two arguments, the value whole;
+    // other commands are one word each (`bss_tm_req <addr> …`: hostapd_cli joins them again).
+    const words = command.startsWith('SET ') ? ['SET', ...splitOnce(command.slice(4))] : command.split(' ');
     const result = await this.processes.run([this.program, '-p', this.ctrlDir, '-i', ifname, ...words], {
       timeoutMs: this.timeoutMs,
     });
