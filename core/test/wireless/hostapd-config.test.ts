@@ -43,6 +43,27 @@ describe('UCI wireless → hostapd BSS files', () => {
     );
   });
 
+  it("writes OpenWrt's roaming options when a section has them (ieee80211k, bss_transition)", () => {
+    const { bsses } = hostapdBsses(
+      wireless(
+        RADIO +
+          "config wifi-iface 'a'\n\toption device 'radio0'\n\toption ifname 'wlan0'\n\toption ssid 'Roam'\n" +
+          "\toption ieee80211k '1'\n\toption bss_transition '1'\n\n" +
+          "config wifi-iface 'b'\n\toption device 'radio0'\n\toption ifname 'wlan1'\n\toption ssid 'Roam'\n\toption ieee80211k '0'\n",
+      ),
+      options,
+    );
+    expect(bsses[0]!.settings.slice(-3)).toEqual([
+      ['rrm_neighbor_report', '1'],
+      ['rrm_beacon_report', '1'],
+      ['bss_transition', '1'],
+    ]);
+    expect(bsses[1]!.settings.slice(-2)).toEqual([
+      ['rrm_neighbor_report', '0'],
+      ['rrm_beacon_report', '0'],
+    ]);
+  });
+
   it('maps none, sae and sae-mixed; open networks say wpa=0 explicitly', () => {
     const pkg = wireless(
       "config wifi-iface 'open'\n\toption ifname 'wlan0'\n\toption ssid 'Open'\n\n" +

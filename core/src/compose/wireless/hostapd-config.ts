@@ -139,6 +139,19 @@ function securitySettings(section: UciSection, path: string, out: Array<[string,
   if (mapping.sae) out.push(['sae_password', key]);
 }
 
+/**
+ * OpenWrt's roaming options, written when the section has them (so a BSS that never had
+ * them gets no lines): `ieee80211k` → 802.11k neighbor and beacon reports,
+ * `bss_transition` → 802.11v BSS Transition Management (what a steering plugin's
+ * bss_transition_request needs the station to have seen).
+ */
+function roamingSettings(section: UciSection, path: string, out: Array<[string, string]>): void {
+  const k = option(section, 'ieee80211k', path);
+  if (k !== undefined) out.push(['rrm_neighbor_report', isTrue(k) ? '1' : '0'], ['rrm_beacon_report', isTrue(k) ? '1' : '0']);
+  const v = option(section, 'bss_transition', path);
+  if (v !== undefined) out.push(['bss_transition', isTrue(v) ? '1' : '0']);
+}
+
 function bssOf(pkg: UciPackage, section: UciSection, path: string, options: HostapdFileOptions): HostapdBss {
   const ifname = option(section, 'ifname', path);
   if (ifname === undefined) {
@@ -167,6 +180,7 @@ function bssOf(pkg: UciPackage, section: UciSection, path: string, options: Host
   if (bytes > 32) throw refuse(`${path}.ssid`, `is ${bytes} bytes in UTF-8; an SSID has at most 32`);
   settings.push(['ssid', ssid], ['ignore_broadcast_ssid', isTrue(option(section, 'hidden', path)) ? '1' : '0']);
   securitySettings(section, path, settings);
+  roamingSettings(section, path, settings);
 
   const disabled =
     isTrue(option(section, 'disabled', path)) ||
