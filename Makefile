@@ -7,13 +7,15 @@ SHELL := /bin/bash
 NODE ?= node
 QJS ?= .cache/qjs/bin/qjs
 
-.PHONY: all deps native build sdk check typecheck lint generated test test-unit demo bench bench-pirania bench-dynapoint bench-offload bench-mptcp bench-firmware firmware clean help
+.PHONY: all deps native build sdk check typecheck lint generated test test-fast test-wifi test-unit demo bench bench-pirania bench-dynapoint bench-offload bench-mptcp bench-firmware firmware clean help
 
 all: build
 
 help:
 	@echo "make demo    build and run the host with the example plugins and pirania-nftables on a lab virtual router"
-	@echo "make test    typecheck, lint, generated-code check, unit + QuickJS + integration tests"
+	@echo "make test    typecheck, lint, generated-code check, unit + QuickJS + integration tests, then the Wi-Fi lab VM"
+	@echo "make test-fast  the same without the Wi-Fi lab VM (quick local loops)"
+	@echo "make test-wifi  only the Wi-Fi lab: hostapd/wpa_supplicant on mac80211_hwsim in a QEMU VM (root, <10 min)"
 	@echo "make bench   boot time, hook overhead, RSS and bundle size on node and qjs"
 	@echo "make bench-pirania  pirania-nftables: nft set fill, throughput through the gate, voucher → first packet (root, ~2 min)"
 	@echo "make bench-dynapoint  dynapoint: uplink loss/return detection latency vs its bound, CPU per probe round, node and qjs (root, ~6 min)"
@@ -55,8 +57,18 @@ generated: deps
 
 check: typecheck lint generated
 
-test: deps check build
-	@npx vitest run
+# Everything: the fast tiers, then the Wi-Fi lab (a QEMU VM with mac80211_hwsim; the image
+# is built on first use and cached in .cache/wifi-vm) under its own time limit, so a hung
+# boot cannot eat the whole run.
+test: test-fast
+	@$(MAKE) -s test-wifi
+
+# All but the Wi-Fi lab, for quick local loops.
+test-fast: deps check build
+	@npx vitest run --exclude 'sdk/test/wifi/**'
+
+test-wifi: deps build
+	@timeout --kill-after=30 600 npx vitest run sdk/test/wifi
 
 demo: build
 	@$(NODE) scripts/demo.mjs

@@ -180,6 +180,9 @@ export { Lab, LabNode, type SpawnOptions } from './lab.js';
 export { type ExitStatus, LabCommandError, LabProcess, type RunOptions, type RunResult, type WaitOptions } from './proc.js';
 export { type BridgeSpec, type LabSpec, LabSpecError, type LinkSpec, type NodeSpec, type ShapeSpec, parseRate } from './spec.js';
 export { type LabCapabilities, type LabSupport, labCapabilities, labSupported, requireRoot } from './support.js';
+// The Wi-Fi lab VM (QEMU, Debian's kernel with mac80211_hwsim): sdk/src/lab/vm/index.ts
+export * from './vm/index.js';
+export { type Radio, type StationOptions, WIFI_GUEST, WifiLab, keyValues } from './wifi.js';
 
 /**
  * Builds the lab the spec describes. The spec is validated first (nothing is created for
