@@ -1,10 +1,11 @@
 // Small helpers shared by the VM image builder and the VM: running a step with a time
 // limit in its own process group, shell quoting, mounts under a directory, free ports.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasProgram } from '../support.js';
 
 /** Quotes one word for a POSIX shell. */
 export function shellQuote(word: string): string {
@@ -167,20 +168,6 @@ export function defaultVmCacheDir(): string {
     dir = up;
   }
   return resolve('.cache', 'wifi-vm');
-}
-
-/** Whether a program is on PATH or in the sbin/bin directories. */
-export function hasProgram(name: string): boolean {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  return dirs.some((dir) => {
-    if (!dir) return false;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** Programs the host needs (Debian package in the message). */
