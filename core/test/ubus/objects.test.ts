@@ -9,6 +9,7 @@ import { BlobmsgType, Status } from '../../src/ubus/constants.js';
 import { dispatchInvoke, replies, signatureOf, statusOf } from '../../src/ubus/objects.js';
 import { ubusAllowed } from '../../src/ubus/scoped.js';
 import { MethodRegistry } from '../../src/control/methods.js';
+import { HostapdService } from '../../src/host/hostapd-service.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/engines.js';
@@ -159,9 +160,17 @@ describe('rpcd ACLs', () => {
     expect(acl['wrtkit-demo']).toEqual(files['wrtkit-demo']?.['wrtkit-demo']);
   });
 
-  it('the host ACL shipped in the package matches the host method table', () => {
+  it('the host ACL shipped in the package matches the host method tables (wrtkit, wrtkit.hostapd)', () => {
     const registry = new MethodRegistry();
     registry.register('wrtkit', createHostMethods({} as Host));
+    const hostapd = new HostapdService({
+      platform: {} as never,
+      clock: {} as never,
+      log: {} as never,
+      ctrlDir: '/var/run/hostapd',
+      onStation: () => undefined,
+    });
+    registry.register('wrtkit.hostapd', hostapd.methods());
     const shipped = JSON.parse(
       readFileSync(join(repoRoot, 'core/openwrt/files/usr/share/rpcd/acl.d/wrtkit.json'), 'utf8'),
     ) as unknown;
