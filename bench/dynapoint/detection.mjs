@@ -45,9 +45,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 import { median } from '../lib/stats.mjs';
+import { bundleAndImport } from '../lib/bundle.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const benchDir = path.join(repoRoot, '.cache/bench');
@@ -117,24 +117,7 @@ if (engines.includes('qjs') && qjsMissing.length > 0) {
 
 /** The lab and the plugin's lab topology (bench/dynapoint/entry.ts), bundled fresh. */
 async function loadBenchLib() {
-  const outfile = path.join(benchDir, 'dynapoint-lib.mjs');
-  await build({
-    entryPoints: [path.join(repoRoot, 'bench/dynapoint/entry.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    // sdk/src/lab also exports the Chromium helper, which imports playwright-core: never
-    // bundled (no browser here); resolved from node_modules only if something called it
-    external: ['playwright-core'],
-    // CommonJS dependencies of the SDK (tapable) call require() for Node built-ins
-    banner: {
-      js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);",
-    },
-  });
-  return import(pathToFileURL(outfile).href);
+  return bundleAndImport(path.join(repoRoot, 'bench/dynapoint/entry.ts'), path.join(benchDir, 'dynapoint-lib.mjs'));
 }
 
 log('bench: building the lab into .cache/bench');

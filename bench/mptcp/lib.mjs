@@ -2,35 +2,16 @@
 // fresh into .cache/bench, so the bench runs this checkout's lab; formatting helpers.
 // Figures, not tests: nothing here passes or fails on speed.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { benchDir, repoRoot } from '../pirania/lib.mjs';
+import { bundleAndImport } from '../lib/bundle.mjs';
 
 export { benchDir, header, log, repoRoot } from '../pirania/lib.mjs';
 
 /** The lab module and the SDK lab check (bench/mptcp/entry.ts), bundled fresh and imported. */
 export async function loadMptcpLib() {
-  const outfile = path.join(benchDir, 'mptcp-lib.mjs');
-  await build({
-    entryPoints: [path.join(repoRoot, 'bench/mptcp/entry.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    // the lab module finds the repository (for buildMptcpBundles) from its own directory:
-    // give it the source's, not the bundle's
+  return bundleAndImport(path.join(repoRoot, 'bench/mptcp/entry.ts'), path.join(benchDir, 'mptcp-lib.mjs'), {
     define: { 'import.meta.dirname': JSON.stringify(path.join(repoRoot, 'plugins/mptcp/test/lab')) },
-    // sdk/src/lab also exports the Chromium helper, which imports playwright-core: never
-    // bundled (no browser here); resolved from node_modules only if something called it
-    external: ['playwright-core'],
-    // CommonJS dependencies of the SDK (tapable) call require() for Node built-ins
-    banner: {
-      js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);",
-    },
   });
-  return import(pathToFileURL(outfile).href);
 }
 
 /** Mbit/s with two decimals under 100. */

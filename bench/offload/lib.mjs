@@ -6,9 +6,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { benchDir, repoRoot } from '../pirania/lib.mjs';
+import { bundleAndImport } from '../lib/bundle.mjs';
 
 export { header, log, machine, repoRoot } from '../pirania/lib.mjs';
 
@@ -64,17 +63,7 @@ export function buildAll() {
 
 /** The frame and flow helpers of plugins/offload/test/datapath, bundled fresh (bench/offload/entry.ts). */
 export async function loadDatapathLib() {
-  const outfile = path.join(outDir, 'datapath-lib.mjs');
-  await build({
-    entryPoints: [path.join(repoRoot, 'bench/offload/entry.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  return import(pathToFileURL(outfile).href);
+  return bundleAndImport(path.join(repoRoot, 'bench/offload/entry.ts'), path.join(outDir, 'datapath-lib.mjs'));
 }
 
 export const fmtNs = (ns) => (ns >= 100 ? `${ns.toFixed(0)} ns` : `${ns.toFixed(1)} ns`);

@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { bundleAndImport } from '../lib/bundle.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const benchDir = path.join(repoRoot, '.cache/bench');
@@ -18,25 +18,7 @@ export const log = (text) => process.stderr.write(`${text}\n`);
  * bench/run.mjs: the bench measures this checkout.
  */
 export async function loadBenchLib() {
-  const outfile = path.join(benchDir, 'pirania-lib.mjs');
-  await build({
-    entryPoints: [path.join(repoRoot, 'bench/pirania/entry.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    // sdk/src/lab also exports the Chromium helper (launchBrowser), which imports
-    // playwright-core: never bundled here (the benchmarks drive no browser); resolved from
-    // node_modules only if something ever calls it
-    external: ['playwright-core'],
-    // CommonJS dependencies of the SDK (tapable) call require() for Node built-ins
-    banner: {
-      js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);",
-    },
-  });
-  return import(pathToFileURL(outfile).href);
+  return bundleAndImport(path.join(repoRoot, 'bench/pirania/entry.ts'), path.join(benchDir, 'pirania-lib.mjs'));
 }
 
 /** Exits with the reason when labs cannot run here (not root, no nft, no iperf3 …). */
